@@ -1,0 +1,181 @@
+"""The one place that runs git: environment, credentials, timeouts and redaction.
+
+Every call gets ``LANG=C``, no terminal prompt, a timeout and ``safe.directory`` for the
+workspace (the init container may run as root on a volume owned by the notebook user).
+Credentials reach git only through ``git-credential-ilum``, which reads them when git asks.
+Extra configuration travels in ``GIT_CONFIG_*`` variables, never on the command line.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from .credentials import read_git_credentials
+from .errors import GitError
+from .redaction import redact
+
+DEFAULT_TIMEOUT = 120.0
+# Variables that would point git at another repository, config or prompt program.
+_INHERITED_GIT_VARIABLES_TO_DROP = (
+    "GIT_CONFIG_",
+    "GIT_DIR",
+    "GIT_WORK_TREE",
+    "GIT_INDEX_FILE",
+    "GIT_ASKPASS",
+    "SSH_ASKPASS",
+)
+
+
+class GitCommandError(GitError):
+    """A git command failed; the message is redacted and names the step, not the secret."""
+
+    def __init__(self, args: Sequence[str], returncode: int | None, stderr: str) -> None:
+        self.git_args = list(args)
+        self.returncode = returncode
+        self.stderr = stderr
+        what = "timed out" if returncode is None else f"failed ({returncode})"
+        detail = stderr.strip().splitlines()[-3:] if stderr.strip() else []
+        msg = f"git {' '.join(args[:2])} {what}"
+        if detail:
+            msg += ": " + " | ".join(detail)
+        super().__init__(msg)
+
+
+@dataclass(frozen=True)
+class GitResult:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def credential_helper_command() -> str:
+    """What ``credential.helper`` is set to: the installed helper, or this interpreter's module."""
+    if shutil.which("git-credential-ilum"):
+        return "ilum"
+    return f"!{shlex.quote(sys.executable)} -m ilum_singleuser.credential_helper"
+
+
+def credential_scope(repo_url: str) -> str | None:
+    """The URL prefix the helper is scoped to (``scheme://host[:port]``), None for file URLs."""
+    parts = urlsplit(repo_url)
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        return None
+    host = parts.hostname + (f":{parts.port}" if parts.port else "")
+    return f"{parts.scheme}://{host}"
+
+
+@dataclass
+class Git:
+    """Runs git in ``cwd`` with the project's environment."""
+
+    cwd: Path
+    repo_url: str | None = None
+    timeout: float = DEFAULT_TIMEOUT
+    config: Mapping[str, str] = field(default_factory=dict)
+
+    def _config_pairs(self) -> list[tuple[str, str]]:
+        pairs: list[tuple[str, str]] = [("safe.directory", str(self.cwd))]
+        scope = credential_scope(self.repo_url) if self.repo_url else None
+        if scope:
+            # An empty helper first drops any helper from the user's global config for this URL.
+            key = f"credential.{scope}.helper"
+            pairs += [(key, ""), (key, credential_helper_command())]
+        pairs += list(self.config.items())
+        return pairs
+
+    def env(self, *, read_only: bool = False) -> dict[str, str]:
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(_INHERITED_GIT_VARIABLES_TO_DROP)
+        }
+        env.update(LANG="C", LC_ALL="C", GIT_TERMINAL_PROMPT="0", GCM_INTERACTIVE="never")
+        if read_only:
+            env["GIT_OPTIONAL_LOCKS"] = "0"
+        pairs = self._config_pairs()
+        env["GIT_CONFIG_COUNT"] = str(len(pairs))
+        for i, (key, value) in enumerate(pairs):
+            env[f"GIT_CONFIG_KEY_{i}"] = key
+            env[f"GIT_CONFIG_VALUE_{i}"] = value
+        return env
+
+    def _secrets(self) -> list[str | None]:
+        creds = read_git_credentials()
+        return [creds.password]
+
+    def _fail(self, args: Sequence[str], returncode: int | None, stderr: str) -> GitCommandError:
+        return GitCommandError(
+            [redact(a, self._secrets()) for a in args], returncode, redact(stderr, self._secrets())
+        )
+
+    def run(
+        self,
+        *args: str,
+        check: bool = True,
+        input: bytes | None = None,
+        timeout: float | None = None,
+        read_only: bool = False,
+    ) -> GitResult:
+        try:
+            proc = subprocess.run(
+                ["git", *args],
+                cwd=self.cwd,
+                env=self.env(read_only=read_only),
+                input=input,
+                capture_output=True,
+                timeout=timeout or self.timeout,
+                check=False,
+            )
+        except subprocess.TimeoutExpired as exc:
+            stderr = exc.stderr.decode("utf-8", "replace") if exc.stderr else ""
+            raise self._fail(args, None, stderr) from None
+        result = GitResult(
+            proc.returncode,
+            proc.stdout.decode("utf-8", "surrogateescape"),
+            proc.stderr.decode("utf-8", "replace"),
+        )
+        if check and proc.returncode != 0:
+            raise self._fail(args, proc.returncode, result.stderr)
+        return result
+
+    async def run_async(
+        self,
+        *args: str,
+        check: bool = True,
+        timeout: float | None = None,
+        read_only: bool = False,
+    ) -> GitResult:
+        """Like :meth:`run` without blocking the event loop; the process is killed on timeout."""
+        proc = await asyncio.create_subprocess_exec(
+            "git",
+            *args,
+            cwd=self.cwd,
+            env=self.env(read_only=read_only),
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        try:
+            out, err = await asyncio.wait_for(proc.communicate(), timeout or self.timeout)
+        except (asyncio.TimeoutError, asyncio.CancelledError):
+            if proc.returncode is None:
+                proc.kill()
+            await proc.wait()
+            raise self._fail(args, None, "") from None
+        result = GitResult(
+            proc.returncode or 0,
+            out.decode("utf-8", "surrogateescape"),
+            err.decode("utf-8", "replace"),
+        )
+        if check and result.returncode != 0:
+            raise self._fail(args, result.returncode, result.stderr)
+        return result
