@@ -1,0 +1,50 @@
+# `make demo` and `make test` do every set-up step themselves on a fresh Debian machine.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+BIN := $(VENV)/bin
+STAMPS := .stamps
+
+.PHONY: demo test setup lint pytest jstest bench wheel clean
+
+setup: $(STAMPS)/dev
+
+$(STAMPS)/system: scripts/install-system-deps
+	@mkdir -p $(STAMPS)
+	bash scripts/install-system-deps
+	@touch $@
+
+$(STAMPS)/dev: $(STAMPS)/system pyproject.toml labextension/package.json
+	@mkdir -p $(STAMPS)
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e ".[test]"
+	bash scripts/post-install
+	@touch $@
+
+demo: setup
+	$(PY) -m ilum_singleuser.demo
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	bash scripts/lint-frontend
+
+pytest: setup
+	bash scripts/run-pytest
+
+jstest: setup
+	bash scripts/run-jstest
+
+test: lint jstest pytest
+
+bench: setup
+	for b in bench/bench_*.py; do $(PY) $$b || exit 1; done
+
+wheel: setup
+	rm -rf dist && $(PY) -m pip wheel --no-deps -q -w dist .
+
+clean:
+	rm -rf $(STAMPS) $(VENV) dist build labextension/node_modules labextension/lib ilum_singleuser/labextension
