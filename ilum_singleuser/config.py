@@ -64,13 +64,17 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("user_fullname", "ILUM_USER_FULLNAME", "Commit author name (default: the user)."),
     Setting("user_email", "ILUM_USER_EMAIL", "Commit author e-mail (default: $ILUM_GIT_EMAIL)."),
-    Setting("git_email", "ILUM_GIT_EMAIL", f"Fallback commit e-mail (default: {DEFAULT_GIT_EMAIL})."),
+    Setting(
+        "git_email", "ILUM_GIT_EMAIL", f"Fallback commit e-mail (default: {DEFAULT_GIT_EMAIL})."
+    ),
     Setting(
         "templates_dir",
         "ILUM_TEMPLATES_DIR",
         "Starter templates; may be a ConfigMap volume (default: the package's templates).",
     ),
-    Setting("workspace", "ILUM_WORKSPACE", "Folder that becomes the working tree (default: $HOME)."),
+    Setting(
+        "workspace", "ILUM_WORKSPACE", "Folder that becomes the working tree (default: $HOME)."
+    ),
     Setting(
         "init_timeout",
         "ILUM_INIT_TIMEOUT",
@@ -225,7 +229,8 @@ def load_config(
 def _validate(config: Config) -> None:
     if config.livy_auth not in LIVY_AUTH_CHOICES:
         raise ConfigError(
-            f"ILUM_LIVY_AUTH must be one of {', '.join(LIVY_AUTH_CHOICES)}, not {config.livy_auth!r}"
+            f"ILUM_LIVY_AUTH must be one of {', '.join(LIVY_AUTH_CHOICES)}, "
+            f"not {config.livy_auth!r}"
         )
     url = config.repo_url
     parts = urlsplit(url)

@@ -17,8 +17,8 @@ from .credentials import read_git_credentials
 
 def _read_request(stream: TextIO) -> dict[str, str]:
     request: dict[str, str] = {}
-    for line in stream:
-        line = line.rstrip("\n")
+    for raw in stream:
+        line = raw.rstrip("\n")
         if not line:
             break
         key, sep, value = line.partition("=")
@@ -37,10 +37,10 @@ def answer(action: str, stdin: TextIO, stdout: TextIO) -> int:
     if request.get("username") and request["username"] != creds.username:
         # Git asks for another account than ours: do not hand it our password.
         return 0
-    assert creds.username is not None and creds.password is not None
-    if "\n" in creds.username or "\n" in creds.password:
+    username, password = creds.username or "", creds.password or ""
+    if "\n" in username or "\n" in password:
         return 0
-    stdout.write(f"username={creds.username}\npassword={creds.password}\n")
+    stdout.write(f"username={username}\npassword={password}\n")
     stdout.flush()
     return 0
 
