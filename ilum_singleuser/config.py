@@ -252,9 +252,12 @@ def _validate(config: Config) -> None:
 
 
 def redact_url(url: str) -> str:
-    """``url`` without any user name or password in its authority."""
-    parts = urlsplit(url)
-    if "@" not in parts.netloc:
+    """``url`` without any user name or password in its authority.
+
+    Cuts at the last ``@``, not at what ``urlsplit`` thinks the authority is: a password typed
+    by hand into a URL is often not percent-encoded (``/``, ``#``, ``?`` and spaces in it).
+    """
+    scheme, sep, rest = url.partition("://")
+    if not sep or "@" not in rest:
         return url
-    host = parts.netloc.rsplit("@", 1)[1]
-    return parts._replace(netloc=host).geturl()
+    return f"{scheme}://{rest.rpartition('@')[2]}"
