@@ -122,6 +122,7 @@ class WorkspaceInitialiser:
             self._push_if_only_ahead(branch)
         self.outcome.branch = self._current_branch()
         self.outcome.head = self._rev("HEAD")
+        shutil.rmtree(self.scratch, ignore_errors=True)
         return self.outcome
 
     # -- steps ---------------------------------------------------------------------------
