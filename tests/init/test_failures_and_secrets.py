@@ -239,5 +239,6 @@ def test_unusual_user_names_and_passwords_work(setup: InitSetup, git_server):
 
     assert result.returncode == 0, result.stderr
     bare = git_server.repo_path(ORG, f"jupyterhub-{user}.git")
-    assert git(bare, "rev-parse", "main").strip() == git(setup.workspace, "rev-parse", "HEAD").strip()
+    head = git(setup.workspace, "rev-parse", "HEAD")
+    assert git(bare, "rev-parse", "main") == head
     assert REPO not in git(setup.workspace, "remote", "get-url", "origin")
