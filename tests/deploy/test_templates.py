@@ -1,0 +1,104 @@
+"""The starter templates every user's repository receives once: valid nbformat 4 notebooks
+without stored outputs, saying what users need to know and ending Spark sessions."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+TEMPLATES = Path(__file__).parents[2] / "init" / "templates"
+NOTEBOOKS = sorted(TEMPLATES.rglob("*.ipynb"))
+
+
+def read(path: Path) -> nbformat.NotebookNode:
+    return nbformat.read(path, as_version=nbformat.NO_CONVERT)
+
+
+def code_sources(path: Path) -> list[str]:
+    return [c.source for c in read(path).cells if c.cell_type == "code"]
+
+
+def all_text(path: Path) -> str:
+    return "\n".join(c.source for c in read(path).cells)
+
+
+def test_the_templates_are_the_intro_and_a_spark_quick_start_under_work():
+    assert {p.relative_to(TEMPLATES).as_posix() for p in NOTEBOOKS} == {
+        "IlumIntro.ipynb",
+        "work/SparkQuickStart.ipynb",
+    }
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_is_valid_nbformat_4(path):
+    notebook = read(path)
+    assert notebook.nbformat == 4
+    nbformat.validate(notebook)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_has_no_stored_outputs(path):
+    for cell in read(path).cells:
+        if cell.cell_type == "code":
+            assert cell.outputs == []
+            assert cell.execution_count is None
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_opens_in_the_python_kernel(path):
+    assert read(path).metadata.kernelspec.name == "python3"
+
+
+def test_intro_explains_save_commit_push_and_what_is_backed_up():
+    text = all_text(TEMPLATES / "IlumIntro.ipynb").lower()
+    for word in ("save", "commit", "push", "gitea", "backed up", "idle", "shut down", "lost"):
+        assert word in text, word
+
+
+def test_intro_says_where_the_ilum_panel_is_and_what_it_shows():
+    text = all_text(TEMPLATES / "IlumIntro.ipynb")
+    assert "Ilum panel" in text
+    for part in ("left sidebar", "Launcher", "status bar", "Spark sessions", "Repository"):
+        assert part in text, part
+
+
+def test_spark_quick_start_uses_the_magics_against_the_preconfigured_endpoint():
+    sources = code_sources(TEMPLATES / "work" / "SparkQuickStart.ipynb")
+    assert sources[0] == "%load_ext sparkmagic.magics"
+    assert "%manage_spark" in sources
+    assert any(s.startswith("%%spark\n") for s in sources)
+    # No endpoint in the notebook: ilum-init writes it to ~/.sparkmagic/config.json.
+    assert not any("http://" in s or "-u " in s for s in sources)
+
+
+def test_spark_quick_start_ends_the_session_last():
+    assert code_sources(TEMPLATES / "work" / "SparkQuickStart.ipynb")[-1] == "%spark cleanup"
+
+
+def test_the_magics_load_and_cleanup_is_a_known_subcommand(tmp_path):
+    # Given a real IPython shell with no Livy session (and no network needed)
+    pytest.importorskip("sparkmagic")
+    script = (
+        "from IPython.core.interactiveshell import InteractiveShell\n"
+        "shell = InteractiveShell.instance()\n"
+        "for line in ('%load_ext sparkmagic.magics', '%spark cleanup'):\n"
+        "    assert shell.run_cell(line).success, line\n"
+    )
+    env = {**os.environ, "HOME": str(tmp_path), "SPARKMAGIC_CONF_DIR": str(tmp_path)}
+    # When the quick start's first and last cells run
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    # Then both are accepted (an unknown subcommand only prints "not found")
+    assert result.returncode == 0, result.stderr
+    assert "not found" not in result.stdout + result.stderr
