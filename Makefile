@@ -24,7 +24,7 @@ $(STAMPS)/dev: $(STAMPS)/system pyproject.toml labextension/package.json
 	@touch $@
 
 demo: setup
-	$(PY) -m ilum_singleuser.demo
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(PY) scripts/demo.py
 
 lint: setup
 	$(BIN)/ruff check .
