@@ -1,0 +1,82 @@
+"""Helpers for the deployment examples: load them as JupyterHub and Helm would, validate
+Kubernetes objects offline, and look into rendered pod manifests."""
+
+from __future__ import annotations
+
+import copy
+import importlib.machinery
+import importlib.util
+from collections.abc import Mapping
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+REPO = Path(__file__).parents[2]
+INIT = REPO / "init"
+# CI puts the shared reference data beside the checkout.
+REFERENCE = REPO / ".." / "shared" / "reference"
+# The Kubernetes version the objects are checked against (the chart's own kube-scheduler is 1.35).
+K8S_VERSION = "1.35.0"
+
+
+def load_script(path: Path, name: str) -> ModuleType:
+    """Import a file that has no ``.py`` suffix (init/make-templates-configmap)."""
+    loader = importlib.machinery.SourceFileLoader(name, str(path))
+    spec = importlib.util.spec_from_loader(name, loader)
+    assert spec is not None
+    module = importlib.util.module_from_spec(spec)
+    loader.exec_module(module)
+    return module
+
+
+def validate_k8s(obj: Mapping[str, Any]) -> None:
+    """Kubernetes' own schema for ``obj``, strict: an unknown field is an error."""
+    import kubernetes_validate
+
+    kubernetes_validate.validate(dict(obj), K8S_VERSION, strict=True)
+
+
+def deep_merge(base: Any, override: Any) -> Any:
+    """Helm's merge of values files: maps merge key by key, anything else is replaced."""
+    if isinstance(base, dict) and isinstance(override, dict):
+        merged = copy.deepcopy(base)
+        for key, value in override.items():
+            merged[key] = deep_merge(base[key], value) if key in base else copy.deepcopy(value)
+        return merged
+    return copy.deepcopy(override)
+
+
+class HubUser:
+    """What KubeSpawner reads of a JupyterHub user."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.id = 7
+        self.url = f"/user/{name}/"
+        self.spawners: dict[str, Any] = {}
+
+
+def container(pod: Mapping[str, Any], name: str, init: bool = False) -> dict[str, Any]:
+    key = "initContainers" if init else "containers"
+    matches = [c for c in pod["spec"].get(key) or [] if c["name"] == name]
+    assert len(matches) == 1, f"{key} named {name}: {len(matches)}"
+    return matches[0]
+
+
+def env_of(spec: Mapping[str, Any]) -> dict[str, Any]:
+    return {e["name"]: e.get("value", e.get("valueFrom")) for e in spec.get("env") or []}
+
+
+def mount(spec: Mapping[str, Any], path: str) -> dict[str, Any]:
+    matches = [m for m in spec.get("volumeMounts") or [] if m["mountPath"] == path]
+    assert len(matches) == 1, f"mounts at {path}: {matches}"
+    return matches[0]
+
+
+def assert_volume_references_resolve(pod: Mapping[str, Any]) -> None:
+    """Every container mounts only volumes the pod defines (the schema does not check this)."""
+    defined = {v["name"] for v in pod["spec"].get("volumes") or []}
+    for key in ("initContainers", "containers"):
+        for spec in pod["spec"].get(key) or []:
+            for volume_mount in spec.get("volumeMounts") or []:
+                assert volume_mount["name"] in defined, (spec["name"], volume_mount["name"])
