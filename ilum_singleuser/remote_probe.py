@@ -14,7 +14,7 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -22,8 +22,8 @@ from urllib.parse import unquote, urlsplit
 from .credentials import Credentials
 from .errors import AuthError, WaitTimeout
 
-_SYMREF_HEAD = re.compile(rb"symref=HEAD:refs/heads/([^\s\x00]+)")
-_BRANCH_REF = re.compile(rb"[0-9a-f]{40,64} refs/heads/([^\s\x00]+)")
+_SYMREF_HEAD = re.compile(r"symref=HEAD:refs/heads/(\S+)")
+_BRANCH_REF = re.compile(r"([0-9a-f]{40,64}) refs/heads/(\S+)")
 _MAX_ATTEMPT_SECONDS = 10.0
 
 
@@ -35,13 +35,41 @@ class Probe:
     detail: str
     auth_refused: bool = False
     default_branch: str | None = None
-    branches: frozenset[str] = field(default_factory=frozenset)
+    branches: Mapping[str, str] = field(default_factory=dict)  # name -> commit
 
 
-def parse_advertisement(body: bytes) -> tuple[str | None, frozenset[str]]:
-    head = _SYMREF_HEAD.search(body)
-    branches = frozenset(m.group(1).decode() for m in _BRANCH_REF.finditer(body))
-    return (head.group(1).decode() if head else None), branches
+def pkt_lines(body: bytes) -> list[str]:
+    """The payloads of a git pkt-line stream (flush packets skipped)."""
+    lines, pos = [], 0
+    while pos + 4 <= len(body):
+        try:
+            size = int(body[pos : pos + 4], 16)
+        except ValueError:
+            break
+        if size < 4:
+            pos += 4
+            continue
+        lines.append(body[pos + 4 : pos + size].decode("utf-8", "replace").rstrip("\n"))
+        pos += size
+    return lines
+
+
+def parse_refs(lines: list[str]) -> tuple[str | None, dict[str, str]]:
+    """The default branch and every branch's commit, from advertised ref lines
+    (``<sha> <ref>[\\0<capabilities>]``)."""
+    default = None
+    branches: dict[str, str] = {}
+    for line in lines:
+        ref, _, caps = line.partition("\0")
+        if head := _SYMREF_HEAD.search(caps):
+            default = head.group(1)
+        if match := _BRANCH_REF.fullmatch(ref.strip()):
+            branches[match.group(2)] = match.group(1)
+    return default, branches
+
+
+def parse_advertisement(body: bytes) -> tuple[str | None, dict[str, str]]:
+    return parse_refs(pkt_lines(body))
 
 
 def probe_http(url: str, creds: Credentials, timeout: float) -> Probe:
@@ -77,8 +105,12 @@ def probe_file(url: str) -> Probe:
         timeout=30,
         env={"LANG": "C", "LC_ALL": "C", "GIT_TERMINAL_PROMPT": "0", "PATH": "/usr/bin:/bin"},
     )
-    text = out.stdout.replace(b"\t", b" ").replace(b"ref: ", b"symref=HEAD:")
-    default, branches = parse_advertisement(text)
+    lines = out.stdout.decode("utf-8", "replace").replace("\t", " ").splitlines()
+    # `ls-remote --symref` prints "ref: refs/heads/main HEAD" for the default branch.
+    lines = [
+        f"x\0symref=HEAD:{ln[5:].split()[0]}" if ln.startswith("ref: ") else ln for ln in lines
+    ]
+    default, branches = parse_refs(lines)
     return Probe(True, "found", default_branch=default, branches=branches)
 
 

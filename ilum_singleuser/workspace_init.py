@@ -105,6 +105,8 @@ class WorkspaceInitialiser:
         if marker.exists():
             self.log("finishing an interrupted checkout")
             self._restore_missing_files(marker)
+        elif had_git and self._remote_tracking_refs() == dict(probe.branches):
+            self.log("remote branches unchanged since the last fetch")
         elif had_git:
             self._step("fetching", "fetch", "--quiet", "--prune", "origin")
         branch = self.config.git_branch or probe.default_branch or DEFAULT_BRANCH
@@ -216,6 +218,17 @@ class WorkspaceInitialiser:
             "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}", check=False, read_only=True
         )
         return result.stdout.strip() or None
+
+    def _remote_tracking_refs(self) -> dict[str, str]:
+        out = self.git.run(
+            "for-each-ref",
+            "--format=%(refname:lstrip=3) %(objectname)",
+            "refs/remotes/origin/",
+            read_only=True,
+        ).stdout
+        refs = dict(line.split(" ", 1) for line in out.splitlines() if " " in line)
+        refs.pop("HEAD", None)
+        return refs
 
     def _current_branch(self) -> str | None:
         result = self.git.run("symbolic-ref", "--quiet", "--short", "HEAD", check=False)

@@ -91,13 +91,23 @@ def test_waiting_ends_at_the_deadline_without_oversleeping():
     assert sum(slept) == pytest.approx(5, abs=0.01)
 
 
-def test_ref_advertisement_names_the_default_branch():
+def pkt(line: str) -> bytes:
+    return f"{len(line) + 4:04x}{line}".encode()
+
+
+def test_ref_advertisement_names_the_default_branch_and_branch_commits():
+    sha, other = "a" * 40, "b" * 40
     body = (
-        b"001e# service=git-upload-pack\n0000"
-        b"0155" + b"a" * 40 + b" HEAD\x00multi_ack symref=HEAD:refs/heads/trunk agent=git/2\n"
-        b"003f" + b"a" * 40 + b" refs/heads/trunk\n0000"
+        pkt("# service=git-upload-pack\n")
+        + b"0000"
+        + pkt(f"{sha} HEAD\0multi_ack symref=HEAD:refs/heads/trunk agent=git/2\n")
+        + pkt(f"{sha} refs/heads/trunk\n")
+        + pkt(f"{other} refs/heads/feature/x\n")
+        + pkt(f"{other} refs/tags/v1\n")
+        + b"0000"
     )
-    assert parse_advertisement(body) == ("trunk", frozenset({"trunk"}))
+
+    assert parse_advertisement(body) == ("trunk", {"trunk": sha, "feature/x": other})
 
 
 def test_template_links_out_of_the_tree_are_not_followed(tmp_path):
