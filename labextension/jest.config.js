@@ -1,0 +1,12 @@
+/** Jest runs the pure modules (formatting, the polling model) under Node through ts-jest. */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/test'],
+  testRegex: '\\.spec\\.ts$',
+  transform: {
+    '^.+\\.tsx?$': ['ts-jest', { tsconfig: 'tsconfig.test.json' }]
+  },
+  moduleFileExtensions: ['ts', 'tsx', 'js', 'json'],
+  collectCoverageFrom: ['src/format.ts', 'src/model.ts'],
+  testTimeout: 10000
+};

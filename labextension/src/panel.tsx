@@ -1,0 +1,356 @@
+import { ReactWidget } from '@jupyterlab/apputils';
+import type { CommandRegistry } from '@lumino/commands';
+import * as React from 'react';
+
+import { CommandIDs, PANEL_ID } from './commands';
+import {
+  branchLabel,
+  formatAge,
+  formatAgo,
+  formatDelay,
+  initNotice,
+  otherUsersSessionCount,
+  repoCounts,
+  repoWarning,
+  sessionTitle,
+  shortSha,
+  stateBadgeClass,
+  stateLabel,
+  visibleSessions
+} from './format';
+import { ilumIcon } from './icons';
+import type { IlumStatusModel } from './model';
+import type { IInit, IRepo, ISpark, ISparkSession } from './types';
+
+/**
+ * The left-sidebar panel. It renders the model and runs commands; it holds no data of
+ * its own beyond what the user toggled.
+ */
+export class IlumPanel extends ReactWidget {
+  constructor(
+    private readonly _model: IlumStatusModel,
+    private readonly _commands: CommandRegistry
+  ) {
+    super();
+    this.id = PANEL_ID;
+    this.addClass('jp-IlumPanel');
+    this.title.icon = ilumIcon;
+    this.title.caption = 'Ilum: Spark sessions and repository';
+    _model.changed.connect(this.update, this);
+    _commands.commandChanged.connect(this.update, this);
+  }
+
+  dispose(): void {
+    if (this.isDisposed) {
+      return;
+    }
+    this._model.changed.disconnect(this.update, this);
+    this._commands.commandChanged.disconnect(this.update, this);
+    super.dispose();
+  }
+
+  protected render(): JSX.Element {
+    return <PanelView model={this._model} commands={this._commands} />;
+  }
+}
+
+interface IViewProps {
+  model: IlumStatusModel;
+  commands: CommandRegistry;
+}
+
+function PanelView({ model, commands }: IViewProps): JSX.Element {
+  const status = model.status;
+  const now = model.now();
+  return (
+    <div className="jp-IlumPanel-content">
+      <header className="jp-IlumPanel-header">
+        <h2 className="jp-IlumPanel-title">Ilum</h2>
+        <ActionButton commands={commands} command={CommandIDs.refresh} label="Refresh" />
+      </header>
+      {model.error !== null && (
+        <p className="jp-IlumPanel-problem" role="alert" data-ilum="server-error">
+          Cannot read the status from the Jupyter server: {model.error}
+          {model.retryInMs !== null && ` (next try in ${formatDelay(model.retryInMs)})`}
+        </p>
+      )}
+      {status === null && model.error === null && <p className="jp-IlumPanel-muted">Loading…</p>}
+      {status !== null && <InitNotice init={status.init} />}
+      {status !== null && <SparkSection spark={status.spark} commands={commands} now={now} />}
+      {status !== null && <RepoSection repo={status.repo} commands={commands} now={now} />}
+    </div>
+  );
+}
+
+interface IActionButtonProps {
+  commands: CommandRegistry;
+  command: string;
+  label: string;
+  busyLabel?: string;
+  args?: Record<string, string | number>;
+  ariaLabel?: string;
+  className?: string;
+}
+
+/** A labelled button that runs a command and is disabled while the command runs. */
+function ActionButton(props: IActionButtonProps): JSX.Element {
+  const [running, setRunning] = React.useState(false);
+  const mounted = React.useRef(true);
+  React.useEffect(
+    () => () => {
+      mounted.current = false;
+    },
+    []
+  );
+  const onClick = async (): Promise<void> => {
+    setRunning(true);
+    try {
+      await props.commands.execute(props.command, props.args ?? {});
+    } catch (reason) {
+      console.error(`${props.command} failed`, reason);
+    } finally {
+      if (mounted.current) {
+        setRunning(false);
+      }
+    }
+  };
+  return (
+    <button
+      type="button"
+      className={`jp-IlumButton ${props.className ?? ''}`.trim()}
+      aria-label={props.ariaLabel ?? props.label}
+      disabled={running}
+      onClick={() => void onClick()}
+    >
+      {running ? (props.busyLabel ?? `${props.label}…`) : props.label}
+    </button>
+  );
+}
+
+function InitNotice({ init }: { init: IInit }): JSX.Element | null {
+  const notice = initNotice(init);
+  if (!notice) {
+    return null;
+  }
+  return (
+    <section className="jp-IlumInit" role="alert" data-ilum="init-notice">
+      <h3 className="jp-IlumInit-title">{notice.title}</h3>
+      <p>
+        <strong>What failed:</strong> <span data-ilum="init-message">{notice.message}</span>
+      </p>
+      <p>
+        <strong>What to do:</strong> <span data-ilum="init-hint">{notice.hint}</span>
+      </p>
+      <p className="jp-IlumPanel-muted">
+        Error code <code>{notice.code}</code>
+        {notice.finishedAt && `, ${notice.finishedAt}`}
+      </p>
+    </section>
+  );
+}
+
+interface ISparkProps {
+  spark: ISpark;
+  commands: CommandRegistry;
+  now: Date;
+}
+
+function SparkSection({ spark, commands, now }: ISparkProps): JSX.Element {
+  const [showOthers, setShowOthers] = React.useState(false);
+  const sessions = visibleSessions(spark, showOthers);
+  const others = otherUsersSessionCount(spark);
+  return (
+    <section className="jp-IlumSection" aria-labelledby="jp-IlumSpark-heading" data-ilum="spark">
+      <h3 id="jp-IlumSpark-heading" className="jp-IlumSection-title">
+        Spark sessions
+      </h3>
+      {!spark.reachable && (
+        <p className="jp-IlumPanel-problem" data-ilum="spark-unreachable">
+          The Livy-proxy at {spark.endpoint} is unreachable: {spark.error ?? 'no answer'}
+        </p>
+      )}
+      {spark.reachable && sessions.length === 0 && (
+        <p className="jp-IlumPanel-muted" data-ilum="spark-empty">
+          No Spark sessions{showOthers ? '' : ' of yours'}. A notebook with a Spark kernel starts
+          one.
+        </p>
+      )}
+      {sessions.length > 0 && (
+        <ul className="jp-IlumSessions">
+          {sessions.map(session => (
+            <SessionItem key={session.id} session={session} commands={commands} now={now} />
+          ))}
+        </ul>
+      )}
+      {others > 0 && (
+        <label className="jp-IlumPanel-toggle">
+          <input
+            type="checkbox"
+            checked={showOthers}
+            onChange={event => setShowOthers(event.currentTarget.checked)}
+            data-ilum="show-others"
+          />
+          {`Show other users' sessions (${others})`}
+        </label>
+      )}
+    </section>
+  );
+}
+
+function SessionItem({
+  session,
+  commands,
+  now
+}: {
+  session: ISparkSession;
+  commands: CommandRegistry;
+  now: Date;
+}): JSX.Element {
+  const title = sessionTitle(session);
+  const age = formatAge(session.started_at, now);
+  const details = [session.kind ?? 'unknown kind', `#${session.id}`];
+  if (age) {
+    details.push(`up ${age}`);
+  }
+  if (!session.mine) {
+    details.push(`by ${session.owner ?? session.proxy_user ?? 'someone else'}`);
+  }
+  return (
+    <li className="jp-IlumSession" data-ilum="session" data-session-id={session.id}>
+      <div className="jp-IlumSession-head">
+        <span className="jp-IlumSession-name" data-ilum="session-name" title={title}>
+          {title}
+        </span>
+        <span className={stateBadgeClass(session.state)} data-ilum="session-state">
+          {stateLabel(session.state)}
+        </span>
+      </div>
+      <div className="jp-IlumPanel-muted" data-ilum="session-details">
+        {details.join(' · ')}
+      </div>
+      <div className="jp-IlumSession-actions">
+        {session.spark_ui_url && (
+          <a href={session.spark_ui_url} target="_blank" rel="noopener noreferrer">
+            Spark UI
+          </a>
+        )}
+        {session.driver_log_url && (
+          <a href={session.driver_log_url} target="_blank" rel="noopener noreferrer">
+            Driver log
+          </a>
+        )}
+        {session.mine && !session.finished && (
+          <ActionButton
+            commands={commands}
+            command={CommandIDs.endSession}
+            args={{ id: session.id, name: title }}
+            label="End session"
+            busyLabel="Ending…"
+            ariaLabel={`End session ${title}`}
+            className="jp-IlumButton-warn"
+          />
+        )}
+      </div>
+    </li>
+  );
+}
+
+interface IRepoProps {
+  repo: IRepo;
+  commands: CommandRegistry;
+  now: Date;
+}
+
+function RepoSection({ repo, commands, now }: IRepoProps): JSX.Element {
+  return (
+    <section className="jp-IlumSection" aria-labelledby="jp-IlumRepo-heading" data-ilum="repo">
+      <h3 id="jp-IlumRepo-heading" className="jp-IlumSection-title">
+        Repository
+      </h3>
+      {repo.state === 'no-repo' && (
+        <p className="jp-IlumPanel-problem" data-ilum="repo-missing">
+          No git repository in {repo.path}.
+        </p>
+      )}
+      {repo.state === 'error' && (
+        <p className="jp-IlumPanel-problem" data-ilum="repo-error">
+          Cannot read the repository: {repo.error ?? 'unknown error'}
+        </p>
+      )}
+      {repo.state !== 'no-repo' && repo.state !== 'error' && <RepoDetails repo={repo} now={now} />}
+      <div className="jp-IlumPanel-buttons">
+        {repo.state !== 'no-repo' && (
+          <ActionButton
+            commands={commands}
+            command={CommandIDs.fetch}
+            label="Fetch"
+            busyLabel="Fetching…"
+            ariaLabel="Fetch from Gitea"
+          />
+        )}
+        {repo.web_url && (
+          <ActionButton commands={commands} command={CommandIDs.openGitea} label="Open in Gitea" />
+        )}
+        {commands.hasCommand(CommandIDs.openGitPanel) && (
+          <ActionButton
+            commands={commands}
+            command={CommandIDs.openGitPanel}
+            label="Git panel"
+            ariaLabel="Open the Git panel"
+          />
+        )}
+      </div>
+    </section>
+  );
+}
+
+function RepoDetails({ repo, now }: { repo: IRepo; now: Date }): JSX.Element {
+  const warning = repoWarning(repo);
+  const commit = repo.last_commit;
+  const fetched = formatAgo(repo.last_fetch, now);
+  return (
+    <>
+      <p className="jp-IlumRepo-branch">
+        Branch <strong data-ilum="branch">{branchLabel(repo)}</strong>
+        {repo.upstream && <span className="jp-IlumPanel-muted"> → {repo.upstream}</span>}
+        {repo.operation && (
+          <span className="jp-IlumPanel-problem"> ({repo.operation} in progress)</span>
+        )}
+      </p>
+      <dl className="jp-IlumCounts">
+        {repoCounts(repo).map(count => (
+          <div
+            key={count.key}
+            className={count.value > 0 ? 'jp-IlumCount jp-mod-nonzero' : 'jp-IlumCount'}
+          >
+            <dt>{count.label}</dt>
+            <dd data-ilum={`count-${count.key}`}>{count.value}</dd>
+          </div>
+        ))}
+      </dl>
+      {commit ? (
+        <p className="jp-IlumRepo-commit" data-ilum="last-commit">
+          Last commit <code>{shortSha(commit.sha)}</code>{' '}
+          <span data-ilum="commit-summary">{commit.summary}</span>
+          <span className="jp-IlumPanel-muted">
+            {' '}
+            by {commit.author}
+            {formatAgo(commit.time, now) && `, ${formatAgo(commit.time, now)}`}
+          </span>
+        </p>
+      ) : (
+        <p className="jp-IlumPanel-muted" data-ilum="last-commit">
+          No commits yet.
+        </p>
+      )}
+      <p className="jp-IlumPanel-muted">
+        {fetched ? `Last fetched ${fetched}.` : 'No fetch recorded yet.'}
+      </p>
+      {warning && (
+        <p className="jp-IlumWarning" role="status" data-ilum="repo-warning">
+          {warning}
+        </p>
+      )}
+    </>
+  );
+}

@@ -1,0 +1,102 @@
+/**
+ * The JSON the server extension answers under `ilum/api/` (see docs/api-contract).
+ */
+
+export type RepoState =
+  'clean' | 'dirty' | 'ahead' | 'behind' | 'diverged' | 'conflicted' | 'no-repo' | 'error';
+
+export type ChangeKind = 'staged' | 'modified' | 'untracked' | 'conflicted';
+
+export interface ICommitInfo {
+  sha: string;
+  summary: string;
+  author: string;
+  time: string;
+}
+
+export interface IRepo {
+  state: RepoState;
+  branch: string | null;
+  detached: boolean;
+  unborn: boolean;
+  operation: 'merge' | 'rebase' | 'cherry-pick' | 'revert' | null;
+  head: string | null;
+  upstream: string | null;
+  ahead: number;
+  behind: number;
+  staged: number;
+  modified: number;
+  untracked: number;
+  conflicted: number;
+  changes: { path: string; kind: ChangeKind }[];
+  changes_truncated: boolean;
+  last_commit: ICommitInfo | null;
+  last_fetch: string | null;
+  remote: string | null;
+  web_url: string | null;
+  path: string;
+  error: string | null;
+}
+
+export interface ISparkSession {
+  id: number;
+  name: string | null;
+  state: string;
+  kind: string | null;
+  app_id: string | null;
+  owner: string | null;
+  proxy_user: string | null;
+  spark_ui_url: string | null;
+  driver_log_url: string | null;
+  mine: boolean;
+  finished: boolean;
+  /** Not in Livy's session object; shown when a server supplies it. */
+  started_at?: string | null;
+}
+
+export interface ISpark {
+  endpoint: string;
+  reachable: boolean;
+  error: string | null;
+  latency_ms: number | null;
+  total: number;
+  user: string;
+  sessions: ISparkSession[];
+}
+
+export interface IInitError {
+  code: string;
+  message: string;
+  hint: string;
+}
+
+export interface IInit {
+  present: boolean;
+  path: string;
+  version?: number;
+  outcome?: 'running' | 'ok' | 'failed';
+  started_at?: string;
+  finished_at?: string | null;
+  case?: string | null;
+  pushed_commit?: string | null;
+  head?: string | null;
+  branch?: string | null;
+  repo_url?: string;
+  workspace?: string;
+  user?: string;
+  error?: IInitError | null;
+  steps?: string[];
+}
+
+export interface IStatus {
+  repo: IRepo;
+  spark: ISpark;
+  init: IInit;
+  user: string;
+  version: string;
+}
+
+export interface IDeleteSessionReply {
+  id: number;
+  deleted: boolean;
+}

@@ -1,0 +1,235 @@
+import {
+  BACKUP_NOTE,
+  branchLabel,
+  formatAge,
+  formatAgo,
+  formatDelay,
+  initNotice,
+  otherUsersSessionCount,
+  repoCounts,
+  repoWarning,
+  sessionCategory,
+  sessionTitle,
+  shortSha,
+  stateBadgeClass,
+  stateLabel,
+  summaryLine,
+  visibleSessions
+} from '../src/format';
+import { repo, session, spark, status } from './fixtures';
+
+const NOW = new Date('2024-05-02T12:00:00Z');
+
+describe('session state badge', () => {
+  it.each([
+    ['not_started', 'starting'],
+    ['starting', 'starting'],
+    ['idle', 'idle'],
+    ['busy', 'busy'],
+    ['shutting_down', 'stopping'],
+    ['error', 'failed'],
+    ['dead', 'failed'],
+    ['killed', 'failed'],
+    ['success', 'done'],
+    ['something-new', 'unknown']
+  ])('maps Livy state %s to the %s colour', (state, category) => {
+    expect(sessionCategory(state)).toBe(category);
+    expect(stateBadgeClass(state)).toBe(`jp-IlumBadge jp-IlumBadge-${category}`);
+  });
+
+  it('words shutting_down with a space', () => {
+    expect(stateLabel('shutting_down')).toBe('shutting down');
+  });
+
+  it('names an unnamed session by its id', () => {
+    expect(sessionTitle(session({ id: 7 }))).toBe('Session 7');
+    expect(sessionTitle(session({ id: 7, name: 'etl' }))).toBe('etl');
+  });
+});
+
+describe('ages', () => {
+  it.each([
+    ['2024-05-02T11:59:55Z', 'just now'],
+    ['2024-05-02T11:59:15Z', '45 s'],
+    ['2024-05-02T11:55:00Z', '5 min'],
+    ['2024-05-02T09:00:00Z', '3 h'],
+    ['2024-05-01T00:00:00Z', '36 h'],
+    ['2024-04-28T12:00:00Z', '4 d']
+  ])('%s is %s old at noon on 2 May', (iso, expected) => {
+    expect(formatAge(iso, NOW)).toBe(expected);
+  });
+
+  it('is unknown for a missing or unreadable time', () => {
+    expect(formatAge(null, NOW)).toBeNull();
+    expect(formatAge(undefined, NOW)).toBeNull();
+    expect(formatAge('yesterday', NOW)).toBeNull();
+  });
+
+  it('treats a time in the future (clock skew) as just now', () => {
+    expect(formatAge('2024-05-02T12:05:00Z', NOW)).toBe('just now');
+  });
+
+  it('says "ago" except for just now', () => {
+    expect(formatAgo('2024-05-02T11:55:00Z', NOW)).toBe('5 min ago');
+    expect(formatAgo('2024-05-02T12:00:00Z', NOW)).toBe('just now');
+    expect(formatAgo(null, NOW)).toBeNull();
+  });
+
+  it('words retry delays in seconds, then minutes', () => {
+    expect(formatDelay(200)).toBe('1 s');
+    expect(formatDelay(20_000)).toBe('20 s');
+    expect(formatDelay(300_000)).toBe('5 min');
+  });
+});
+
+describe('sessions shown', () => {
+  const mixed = spark({
+    sessions: [session({ id: 1 }), session({ id: 2, mine: false, owner: 'bob' })]
+  });
+
+  it('hides other users sessions unless asked for', () => {
+    expect(visibleSessions(mixed, false).map(s => s.id)).toEqual([1]);
+    expect(visibleSessions(mixed, true).map(s => s.id)).toEqual([1, 2]);
+    expect(otherUsersSessionCount(mixed)).toBe(1);
+  });
+});
+
+describe('repository', () => {
+  it('lists every count in a fixed order', () => {
+    const counts = repoCounts(repo({ modified: 2, staged: 1, untracked: 3, ahead: 4, behind: 5 }));
+    expect(counts.map(c => [c.key, c.value])).toEqual([
+      ['modified', 2],
+      ['staged', 1],
+      ['untracked', 3],
+      ['conflicted', 0],
+      ['ahead', 4],
+      ['behind', 5]
+    ]);
+  });
+
+  it('warns about nothing when everything is committed and pushed', () => {
+    expect(repoWarning(repo())).toBeNull();
+  });
+
+  it('warns about uncommitted and unpushed work with the backup note', () => {
+    const warning = repoWarning(repo({ state: 'dirty', modified: 2, untracked: 1, ahead: 1 }));
+    expect(warning).toBe(`3 changes not committed, 1 commit not pushed. ${BACKUP_NOTE}`);
+    expect(warning).toContain('Only pushed work is backed up on Gitea.');
+  });
+
+  it('warns about conflicts first', () => {
+    expect(repoWarning(repo({ state: 'conflicted', conflicted: 1 }))).toBe(
+      `1 file with merge conflicts. ${BACKUP_NOTE}`
+    );
+  });
+
+  it('warns when a branch with commits has no upstream', () => {
+    expect(repoWarning(repo({ upstream: null }))).toBe(
+      `This branch is not pushed anywhere. ${BACKUP_NOTE}`
+    );
+  });
+
+  it('does not warn about an unborn branch or a missing repository', () => {
+    expect(repoWarning(repo({ upstream: null, head: null, unborn: true }))).toBeNull();
+    expect(repoWarning(repo({ state: 'no-repo', modified: 3 }))).toBeNull();
+  });
+
+  it('labels a detached HEAD by its commit', () => {
+    expect(branchLabel(repo())).toBe('main');
+    expect(branchLabel(repo({ branch: null, detached: true }))).toBe('detached at 0123456');
+    expect(shortSha(null)).toBe('');
+  });
+});
+
+describe('status bar summary', () => {
+  it('reads like the example in the issue', () => {
+    const s = status({
+      spark: spark({ sessions: [session({ state: 'busy' })] }),
+      repo: repo({ state: 'ahead', ahead: 3 })
+    });
+    expect(summaryLine(s, null)).toBe('Spark: 1 busy · Git: 3 unpushed');
+  });
+
+  it('counts only the users own unfinished sessions, grouped by state', () => {
+    const s = status({
+      spark: spark({
+        sessions: [
+          session({ id: 1, state: 'idle' }),
+          session({ id: 2, state: 'busy' }),
+          session({ id: 3, state: 'idle' }),
+          session({ id: 4, state: 'dead', finished: true }),
+          session({ id: 5, state: 'busy', mine: false })
+        ]
+      })
+    });
+    expect(summaryLine(s, null)).toBe('Spark: 1 busy, 2 idle · Git: up to date');
+  });
+
+  it('names an unreachable Livy-proxy and an empty one', () => {
+    expect(
+      summaryLine(status({ spark: spark({ reachable: false, error: 'refused' }) }), null)
+    ).toBe('Spark: unreachable · Git: up to date');
+    expect(summaryLine(status(), null)).toBe('Spark: no sessions · Git: up to date');
+  });
+
+  it('adds uncommitted, conflicted and behind counts', () => {
+    const r = repo({ state: 'conflicted', conflicted: 1, modified: 2, staged: 1, behind: 4 });
+    expect(summaryLine(status({ repo: r }), null)).toBe(
+      'Spark: no sessions · Git: 1 conflicted, 3 uncommitted, 4 behind'
+    );
+  });
+
+  it('says when there is no repository or it cannot be read', () => {
+    expect(summaryLine(status({ repo: repo({ state: 'no-repo' }) }), null)).toContain(
+      'Git: no repository'
+    );
+    expect(summaryLine(status({ repo: repo({ state: 'error', error: 'x' }) }), null)).toContain(
+      'Git: error'
+    );
+  });
+
+  it('marks a stale status and a missing one', () => {
+    expect(summaryLine(status(), 'Bad Gateway')).toBe(
+      'Spark: no sessions · Git: up to date (stale)'
+    );
+    expect(summaryLine(null, 'Bad Gateway')).toBe('Ilum: status unavailable');
+    expect(summaryLine(null, null)).toBe('Ilum: loading…');
+  });
+});
+
+describe('init notice', () => {
+  const path = '/home/jovyan/.local/state/ilum/init.json';
+
+  it('is silent when init never ran or succeeded', () => {
+    expect(initNotice({ present: false, path })).toBeNull();
+    expect(initNotice({ present: true, path, outcome: 'ok', error: null })).toBeNull();
+    expect(initNotice({ present: true, path, outcome: 'running' })).toBeNull();
+  });
+
+  it('tells what failed and what to do', () => {
+    const notice = initNotice({
+      present: true,
+      path,
+      outcome: 'failed',
+      finished_at: '2024-05-02T11:00:00+00:00',
+      error: {
+        code: 'authentication',
+        message: 'Gitea refused the credentials',
+        hint: 'Ask for a new token'
+      }
+    });
+    expect(notice).toEqual({
+      title: 'Workspace set-up failed when this server started',
+      code: 'authentication',
+      message: 'Gitea refused the credentials',
+      hint: 'Ask for a new token',
+      finishedAt: '2024-05-02T11:00:00+00:00'
+    });
+  });
+
+  it('still gives advice when the failure has no error object', () => {
+    const notice = initNotice({ present: true, path, outcome: 'failed', error: null });
+    expect(notice?.code).toBe('error');
+    expect(notice?.hint).toMatch(/Restart the server/);
+  });
+});
