@@ -20,6 +20,16 @@ USER = "jane"
 OTHER = "bob"
 
 
+@pytest.fixture
+def jp_asyncio_loop(_function_scoped_runner):
+    """The server must live on the loop that runs the test.
+
+    With ``asyncio_mode = "auto"`` pytest-asyncio, not pytest-jupyter, runs coroutine tests, on
+    its own per-test loop; pytest-jupyter's default loop would then never serve a request.
+    """
+    return _function_scoped_runner.get_loop()
+
+
 @pytest.fixture(autouse=True)
 def _git_identity(monkeypatch: pytest.MonkeyPatch) -> None:
     for role in ("AUTHOR", "COMMITTER"):
@@ -60,7 +70,7 @@ def jp_server_config(ilum_settings: dict[str, object]) -> Config:
     return Config(
         {
             "ServerApp": {
-                "jpserver_extensions": {"ilum_singleuser": True},
+                "jpserver_extensions": {"ilum_singleuser": True, "jupyter_server_terminals": False},
                 "allow_unauthenticated_access": False,
             },
             "IlumExtension": ilum_settings,
@@ -133,11 +143,14 @@ def git_log(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     log = tmp_path / "git-invocations.log"
     log.touch()
     shim = shim_dir / "git"
-    shim.write_text(f'#!/bin/sh\necho "$1" >> "{log}"\nexec "{real}" "$@"\n')
+    shim.write_text(f'#!/bin/sh\nprintf "%s\\t%s\\n" "$PWD" "$*" >> "{log}"\nexec "{real}" "$@"\n')
     shim.chmod(shim.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
     monkeypatch.setenv("PATH", f"{shim_dir}{os.pathsep}{os.environ['PATH']}")
     return log
 
 
-def invocations(log: Path) -> list[str]:
-    return log.read_text().split()
+def invocations(log: Path, cwd: Path) -> list[str]:
+    """The subcommand of each git run in ``cwd`` (the server itself runs git elsewhere at
+    start-up, to report its own version)."""
+    runs = (line.split("\t", 1) for line in log.read_text().splitlines())
+    return [args.split(" ", 1)[0] for where, args in runs if Path(where) == cwd]

@@ -1,0 +1,120 @@
+"""HTTP handlers of ``{base_url}ilum/api/``: authenticate, authorise, call a service, answer JSON.
+
+Authentication and XSRF are Jupyter's own (``APIHandler``): a token, or the login cookie plus
+the XSRF header for POST and DELETE.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from http.client import responses
+from typing import Any
+
+from jupyter_server.auth.decorator import authorized
+from jupyter_server.base.handlers import APIHandler
+from jupyter_server.extension.handler import ExtensionHandlerMixin
+from tornado import web
+
+from .services import ApiError, IlumServices
+
+_CODES = {400: "bad-request", 401: "unauthenticated", 403: "forbidden", 404: "not-found"}
+
+
+class IlumHandler(ExtensionHandlerMixin, APIHandler):
+    """Base of every route: JSON errors ``{"message", "code"}`` and access to the services."""
+
+    auth_resource = "ilum"
+
+    def reply(self, data: dict[str, Any], status: int = 200) -> None:
+        self.set_status(status)
+        self.set_header("Cache-Control", "no-store")
+        self.finish(data)
+
+    async def answer(self, call: Callable[[IlumServices], Any]) -> None:
+        """Reply with what ``call(services)`` returns (or awaits), or with its :class:`ApiError`."""
+        try:
+            services = getattr(self.extensionapp, "services", None)
+            if services is None:
+                message = getattr(self.extensionapp, "config_error", None) or "not configured"
+                raise ApiError(503, "configuration", message)
+            result = call(services)
+            if inspect.isawaitable(result):
+                result = await result
+        except ApiError as exc:
+            if "retry_after" in exc.extra:
+                self.set_header("Retry-After", str(exc.extra["retry_after"]))
+            self.reply(exc.body(), exc.status)
+            return
+        self.reply(result)
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        exc = kwargs.get("exc_info", (None, None, None))[1]
+        message = responses.get(status_code, "error")
+        if isinstance(exc, web.HTTPError) and exc.log_message:
+            message = exc.log_message
+        self.reply({"message": message, "code": _CODES.get(status_code, "error")}, status_code)
+
+
+class StatusHandler(IlumHandler):
+    auth_resource = "ilum:status"
+
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        await self.answer(lambda s: s.status())
+
+
+class RepoHandler(IlumHandler):
+    auth_resource = "ilum:repo"
+
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        await self.answer(lambda s: s.repo.read())
+
+
+class RepoFetchHandler(IlumHandler):
+    auth_resource = "ilum:repo"
+
+    @web.authenticated
+    @authorized
+    async def post(self) -> None:
+        await self.answer(lambda s: s.fetch())
+
+
+class SparkSessionsHandler(IlumHandler):
+    auth_resource = "ilum:spark"
+
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        await self.answer(lambda s: s.spark.status())
+
+
+class SparkSessionHandler(IlumHandler):
+    auth_resource = "ilum:spark"
+
+    @web.authenticated
+    @authorized
+    async def delete(self, session_id: str) -> None:
+        await self.answer(lambda s: s.end_session(int(session_id)))
+
+
+class InitHandler(IlumHandler):
+    auth_resource = "ilum:init"
+
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        await self.answer(lambda s: s.init_state())
+
+
+ROUTES: list[tuple[str, type[IlumHandler]]] = [
+    (r"ilum/api/status", StatusHandler),
+    (r"ilum/api/repo", RepoHandler),
+    (r"ilum/api/repo/fetch", RepoFetchHandler),
+    (r"ilum/api/spark/sessions", SparkSessionsHandler),
+    (r"ilum/api/spark/sessions/(?P<session_id>\d+)", SparkSessionHandler),
+    (r"ilum/api/init", InitHandler),
+]

@@ -1,0 +1,121 @@
+"""What the HTTP handlers call: one object built by the server extension from its settings."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any
+
+from . import __version__
+from .config import Config
+from .credentials import read_livy_credentials
+from .git import GitCommandError
+from .livy_client import LivyClient
+from .repo_fetch import FetchRefused, RepoFetcher
+from .repo_reader import RepoReader
+from .spark_sessions import SparkActionError, SparkSessions
+from .state_file import read_state
+
+
+class ApiError(Exception):
+    """An answer other than 200: ``{"message": ..., "code": ...}`` plus ``extra`` fields."""
+
+    def __init__(self, status: int, code: str, message: str, **extra: Any) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.extra = extra
+
+    def body(self) -> dict[str, Any]:
+        return {"message": str(self), "code": self.code, **self.extra}
+
+
+@dataclass(frozen=True)
+class Tuning:
+    """The extension's own knobs (the shared settings are in :class:`Config`)."""
+
+    repo_cache_ttl: float = 2.0
+    git_status_timeout: float = 10.0
+    changes_cap: int = 100
+    fetch_timeout: float = 60.0
+    fetch_min_interval: float = 10.0
+    spark_cache_ttl: float = 2.0
+    livy_connect_timeout: float = 3.0
+    livy_timeout: float = 5.0
+    livy_page_size: int = 100
+    spark_owner_conf_key: str = ""
+
+
+class IlumServices:
+    """Repository state, Spark sessions and init state for the one user of this server."""
+
+    def __init__(self, config: Config, tuning: Tuning) -> None:
+        self.config = config
+        self.tuning = tuning
+        self.repo = RepoReader(
+            config.workspace,
+            timeout=tuning.git_status_timeout,
+            changes_cap=tuning.changes_cap,
+            ttl=tuning.repo_cache_ttl,
+        )
+        self.fetcher = RepoFetcher(
+            config.workspace,
+            config.repo_url,
+            timeout=tuning.fetch_timeout,
+            min_interval=tuning.fetch_min_interval,
+        )
+        self.spark = SparkSessions(
+            self.livy_client,
+            config.user,
+            owner_conf_key=tuning.spark_owner_conf_key,
+            ttl=tuning.spark_cache_ttl,
+        )
+
+    def livy_client(self) -> LivyClient:
+        """A client with the credentials of this moment (a rotated Secret takes effect)."""
+        username = password = None
+        if self.config.livy_auth == "Basic_Access":
+            creds = read_livy_credentials()
+            username = creds.username or self.config.livy_username
+            password = creds.password if creds.password is not None else self.config.livy_password
+        return LivyClient(
+            self.config.livy_url,
+            username=username,
+            password=password,
+            connect_timeout=self.tuning.livy_connect_timeout,
+            total_timeout=self.tuning.livy_timeout,
+            page_size=self.tuning.livy_page_size,
+        )
+
+    def init_state(self) -> dict[str, Any]:
+        return read_state(self.config.state_path)
+
+    async def status(self) -> dict[str, Any]:
+        repo, spark = await asyncio.gather(self.repo.read(), self.spark.status())
+        return {
+            "repo": repo,
+            "spark": spark,
+            "init": self.init_state(),
+            "user": self.config.user,
+            "version": __version__,
+        }
+
+    async def fetch(self) -> dict[str, Any]:
+        try:
+            await self.fetcher.fetch()
+        except FetchRefused as exc:
+            extra = {"retry_after": exc.retry_after} if exc.retry_after is not None else {}
+            raise ApiError(exc.status, exc.code, str(exc), **extra) from None
+        except GitCommandError as exc:
+            if exc.returncode is None:
+                raise ApiError(504, "timeout", str(exc)) from None
+            raise ApiError(502, "git", str(exc)) from None
+        finally:
+            self.repo.invalidate()
+        return await self.repo.read(fresh=True)
+
+    async def end_session(self, session_id: int) -> dict[str, Any]:
+        try:
+            return await self.spark.end_session(session_id)
+        except SparkActionError as exc:
+            raise ApiError(exc.status, exc.code, str(exc)) from None

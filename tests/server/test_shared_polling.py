@@ -1,0 +1,87 @@
+"""Many tabs polling cost one git status and one Livy request per interval, not one each.
+
+Git processes are counted by a ``git`` shim on PATH (``git_log``), set up after the repositories
+so that only what the server runs is counted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections import Counter
+
+import pytest
+from tornado.httpclient import AsyncHTTPClient
+
+from ilum_singleuser.testing.livy_double import LivyDouble
+
+from .conftest import USER, Repos, invocations
+
+
+@pytest.fixture
+def polling_cache(ilum_settings):
+    ilum_settings.update(repo_cache_ttl=1.0, spark_cache_ttl=1.0)
+
+
+async def get_status_concurrently(port: int, base_url: str, token: str, n: int) -> list[dict]:
+    client = AsyncHTTPClient(force_instance=True, max_clients=n)
+    try:
+        responses = await asyncio.gather(
+            *(
+                client.fetch(
+                    f"http://127.0.0.1:{port}{base_url}ilum/api/status",
+                    headers={"Authorization": f"token {token}"},
+                )
+                for _ in range(n)
+            )
+        )
+    finally:
+        client.close()
+    return [json.loads(r.body) for r in responses]
+
+
+async def test_20_concurrent_status_requests_start_one_git_status_and_one_livy_request(
+    polling_cache,
+    repos: Repos,
+    git_log,
+    livy: LivyDouble,
+    jp_serverapp,
+    http_server,
+    jp_http_port,
+    jp_base_url,
+):
+    livy.add_session(owner=USER)
+    livy.delay, livy.mode = 0.3, "slow"  # keeps the first request in flight while others arrive
+    token = jp_serverapp.identity_provider.token
+    answers = await get_status_concurrently(jp_http_port, jp_base_url, token, 20)
+
+    assert all(a == answers[0] for a in answers)
+    assert answers[0]["repo"]["state"] == "clean"
+    assert answers[0]["spark"]["total"] == 1
+    ran = Counter(invocations(git_log, repos.workspace))
+    assert ran["status"] == 1
+    assert sum(ran.values()) == 3, (
+        git_log.read_text()
+    )  # status, and once per HEAD: last commit and remote URL
+    assert livy.count("GET") == 1
+
+
+async def test_later_polls_rerun_only_git_status_while_head_stays(
+    polling_cache, repos: Repos, git_log, livy: LivyDouble, api
+):
+    await api("GET", "repo")
+    await api("GET", "repo")  # within the cache time: no git at all
+    assert Counter(invocations(git_log, repos.workspace))["status"] == 1
+    time.sleep(1.1)
+    code, repo = await api("GET", "repo")
+    assert repo["last_commit"]["summary"] == "Initial commit"
+    ran = Counter(invocations(git_log, repos.workspace))
+    assert (ran["status"], ran["log"], ran["config"]) == (2, 1, 1)
+
+    repos.commit(repos.workspace, "new.py", "x")
+    time.sleep(1.1)
+    code, repo = await api("GET", "repo")
+    assert code == 200
+    assert repo["last_commit"]["summary"] == "change new.py"
+    assert Counter(invocations(git_log, repos.workspace))["log"] == 2

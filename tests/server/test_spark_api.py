@@ -1,0 +1,212 @@
+"""GET spark/sessions and DELETE spark/sessions/{id} against a Livy double on loopback.
+
+Fixtures that change the extension's settings come before ``api`` in a test's arguments: the
+server reads its settings when ``api`` starts it.
+"""
+
+from __future__ import annotations
+
+import socket
+import time
+
+import pytest
+
+from ilum_singleuser.testing.livy_double import LIVY_STATES, LivyDouble
+
+from .conftest import OTHER, USER
+
+SPARK_FIELDS = {"endpoint", "reachable", "error", "latency_ms", "total", "user", "sessions"}
+SESSION_FIELDS = {
+    "id",
+    "name",
+    "state",
+    "kind",
+    "app_id",
+    "owner",
+    "proxy_user",
+    "spark_ui_url",
+    "driver_log_url",
+    "mine",
+    "finished",
+}
+
+
+async def test_no_sessions(api, livy: LivyDouble):
+    code, spark = await api("GET", "spark/sessions")
+    assert code == 200
+    assert set(spark) == SPARK_FIELDS
+    assert spark["endpoint"] == livy.url
+    assert spark["reachable"] is True
+    assert spark["error"] is None
+    assert spark["latency_ms"] >= 0
+    assert (spark["total"], spark["sessions"], spark["user"]) == (0, [], USER)
+
+
+async def test_250_sessions_are_read_across_pages_without_per_session_reads(api, livy: LivyDouble):
+    for i in range(250):
+        livy.add_session(owner=USER if i % 3 == 0 else OTHER)
+    code, spark = await api("GET", "spark/sessions")
+    assert code == 200
+    assert spark["total"] == 250
+    assert [s["id"] for s in spark["sessions"]] == list(range(250))
+    assert sum(s["mine"] for s in spark["sessions"]) == 84
+    assert [(r.method, r.path, r.query.get("from")) for r in livy.requests] == [
+        ("GET", "/sessions", "0"),
+        ("GET", "/sessions", "100"),
+        ("GET", "/sessions", "200"),
+    ]
+    assert livy.per_session_reads() == []
+
+
+async def test_sessions_map_livy_fields_and_ownership(api, livy: LivyDouble):
+    mine = livy.add_session(owner=USER, kind="pyspark", name="etl", app_id="application_1_0001")
+    proxied = livy.add_session(owner="livy-svc", proxy_user=USER, kind="spark")
+    theirs = livy.add_session(owner=OTHER, proxy_user=OTHER, kind="sql")
+    code, spark = await api("GET", "spark/sessions")
+    assert code == 200
+    by_id = {s["id"]: s for s in spark["sessions"]}
+    assert all(set(s) == SESSION_FIELDS for s in spark["sessions"])
+    assert by_id[mine] == {
+        "id": mine,
+        "name": "etl",
+        "state": "idle",
+        "kind": "pyspark",
+        "app_id": "application_1_0001",
+        "owner": USER,
+        "proxy_user": None,
+        "spark_ui_url": f"{livy.url}/ui/spark/application_1_0001",
+        "driver_log_url": f"{livy.url}/ui/driver-log/application_1_0001",
+        "mine": True,
+        "finished": False,
+    }
+    assert by_id[proxied]["mine"] is True
+    assert by_id[theirs]["mine"] is False
+
+
+@pytest.fixture
+def owner_conf_key(ilum_settings):
+    ilum_settings["spark_owner_conf_key"] = "spark.ilum.user"
+
+
+async def test_owner_can_come_from_a_spark_conf_key(owner_conf_key, api, livy: LivyDouble):
+    session = livy.add_session(owner="proxy", conf={"spark.ilum.user": USER})
+    livy.add_session(owner="proxy", conf={"spark.ilum.user": OTHER})
+    code, spark = await api("GET", "spark/sessions")
+    assert code == 200
+    assert [s["id"] for s in spark["sessions"] if s["mine"]] == [session]
+
+
+async def test_every_livy_state_is_reported_with_finished_flag(api, livy: LivyDouble):
+    for state in LIVY_STATES:
+        livy.add_session(owner=USER, state=state)
+    code, spark = await api("GET", "spark/sessions")
+    assert code == 200
+    assert [s["state"] for s in spark["sessions"]] == list(LIVY_STATES)
+    assert {s["state"] for s in spark["sessions"] if s["finished"]} == {
+        "error",
+        "dead",
+        "killed",
+        "success",
+    }
+
+
+@pytest.mark.parametrize(
+    ("mode", "error"),
+    [
+        ("500", "HTTP 500: java.lang.IllegalStateException: simulated failure"),
+        ("invalid-json", "answer is not JSON"),
+        ("html", "HTTP 502: the answer is an HTML page, not Livy's JSON"),
+    ],
+)
+async def test_failing_livy_gives_reachable_false(api, livy: LivyDouble, mode: str, error: str):
+    livy.mode = mode
+    code, spark = await api("GET", "spark/sessions")
+    assert code == 200
+    assert set(spark) == SPARK_FIELDS
+    assert (spark["reachable"], spark["error"], spark["sessions"]) == (False, error, [])
+
+
+async def test_wrongly_shaped_answer(api, livy: LivyDouble):
+    livy.add_session(owner=USER)
+    livy.sessions[0]["id"] = "zero"
+    code, spark = await api("GET", "spark/sessions")
+    assert code == 200
+    assert (spark["reachable"], spark["error"]) == (False, "answer is not a Livy session list")
+
+
+async def test_slow_livy_answers_within_the_timeout(api, livy: LivyDouble):
+    livy.mode, livy.delay = "slow", 3.0
+    started = time.monotonic()
+    code, spark = await api("GET", "spark/sessions")
+    assert time.monotonic() - started < 2.0  # livy_timeout is 1 s in these tests
+    assert code == 200
+    assert (spark["reachable"], spark["error"]) == (False, "timed out after 1 s")
+
+
+@pytest.fixture
+def refused_url(ilum_settings) -> str:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    ilum_settings["livy_url"] = url
+    return url
+
+
+async def test_refused_connection(refused_url: str, api):
+    code, spark = await api("GET", "spark/sessions")
+    assert code == 200
+    assert (spark["reachable"], spark["error"], spark["endpoint"]) == (
+        False,
+        "connection refused",
+        refused_url,
+    )
+
+
+async def test_ending_own_session_works(api, livy: LivyDouble):
+    session = livy.add_session(owner=USER)
+    code, body = await api("DELETE", f"spark/sessions/{session}")
+    assert (code, body) == (200, {"id": session, "deleted": True})
+    assert session not in livy.sessions
+    assert livy.count("DELETE") == 1
+    assert livy.per_session_reads() == []
+
+
+async def test_ending_another_users_session_is_refused(api, livy: LivyDouble):
+    session = livy.add_session(owner=OTHER, proxy_user=OTHER)
+    code, body = await api("DELETE", f"spark/sessions/{session}")
+    assert code == 403
+    assert body == {
+        "message": f"Spark session {session} belongs to {OTHER}, not {USER}",
+        "code": "not-yours",
+    }
+    assert session in livy.sessions
+    assert livy.count("DELETE") == 0
+
+
+async def test_ending_a_session_that_is_gone(api, livy: LivyDouble):
+    code, body = await api("DELETE", "spark/sessions/41")
+    assert code == 404
+    assert body["code"] == "no-session"
+
+
+async def test_ending_a_session_when_livy_is_down(refused_url: str, api):
+    code, body = await api("DELETE", "spark/sessions/1")
+    assert code == 502
+    assert body == {"message": "Livy-proxy: connection refused", "code": "livy-unreachable"}
+
+
+@pytest.fixture
+def livy_with_auth(ilum_settings, monkeypatch):
+    with LivyDouble(users={USER: "livy p@ss:word"}) as double:
+        ilum_settings["livy_url"] = double.url
+        ilum_settings["livy_auth"] = "Basic_Access"
+        monkeypatch.setenv("ILUM_LIVY_USERNAME", USER)
+        monkeypatch.setenv("ILUM_LIVY_PASSWORD", "livy p@ss:word")
+        yield double
+
+
+async def test_basic_access_credentials_are_used_and_never_returned(livy_with_auth, api):
+    livy_with_auth.add_session(owner=USER)
+    code, spark = await api("GET", "spark/sessions")
+    assert (code, spark["reachable"], spark["total"]) == (200, True, 1)
+    assert "p@ss" not in str(spark)
