@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import re
 import shutil
 import subprocess
@@ -82,3 +83,39 @@ def test_the_ssh_hook_is_installed_as_a_before_notebook_hook():
         "COPY --chmod=0755 images/start-hooks/50-ilum-sshd "
         "/usr/local/bin/before-notebook.d/50-ilum-sshd"
     ]
+
+
+def test_build_context_sends_what_the_dockerfile_copies():
+    # BuildKit uses images/Dockerfile.dockerignore for this Dockerfile ("*" then exceptions):
+    # everything the Dockerfile COPYs from the context must be among the exceptions.
+    exceptions = [
+        line[1:].rstrip("/")
+        for line in (IMAGES / "Dockerfile.dockerignore").read_text().splitlines()
+        if line.startswith("!")
+    ]
+    assert "*" in (IMAGES / "Dockerfile.dockerignore").read_text().splitlines()
+
+    def sent(source: str) -> bool:
+        source = source.rstrip("/")
+        return any(
+            fnmatch.fnmatch(source, allowed)  # the file itself
+            or source.startswith(allowed + "/")  # a file inside an allowed folder
+            or allowed.startswith(source + "/")  # a folder whose allowed files are copied
+            for allowed in exceptions
+        )
+
+    sources = []
+    for instruction in instructions():
+        if instruction.startswith("COPY") and "--from" not in instruction:
+            words = [w for w in instruction.split()[1:] if not w.startswith("--")]
+            sources.extend(words[:-1])
+    assert sources == [
+        "images/requirements.txt",
+        "dist/",
+        "images/start-hooks/50-ilum-sshd",
+        "images/requirements.txt",
+        "images/install-notebook-packages",
+    ]
+    assert all(sent(source) for source in sources), [s for s in sources if not sent(s)]
+    assert not sent(".venv")
+    assert not sent("labextension/node_modules")
