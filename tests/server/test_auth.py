@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from http.cookies import SimpleCookie
 from typing import ClassVar
@@ -64,6 +65,7 @@ async def test_every_route_refuses_anonymous_requests(jp_serverapp, http_server,
                 raise_error=False,
             )
             assert response.code == 403, (method, pattern, response.code)
+            assert json.loads(response.body)["code"] == "forbidden"
             tried += 1
     assert tried == 6
 

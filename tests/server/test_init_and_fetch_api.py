@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import socket
+import time
 from pathlib import Path
 
 import pytest
@@ -11,7 +13,7 @@ from ilum_singleuser import __version__
 from ilum_singleuser.git import Git
 from ilum_singleuser.state_file import write_state
 from ilum_singleuser.testing.git_http_server import GitHTTPServer
-from tests.conftest import GIT_PASSWORD, GIT_USER, ORG
+from tests.conftest import GIT_PASSWORD, GIT_USER, ORG, git
 
 from .conftest import USER, Repos
 
@@ -107,3 +109,43 @@ async def test_unusable_configuration_answers_503_with_the_reason(unusable_setti
         assert code == 503
         assert body["code"] == "configuration"
         assert "ILUM_LIVY_AUTH" in body["message"]
+
+
+@pytest.fixture
+def silent_remote(ilum_settings, repos: Repos):
+    """A remote that accepts connections and never answers (a hung Gitea)."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(8)
+        url = f"http://127.0.0.1:{listener.getsockname()[1]}/{ORG}/jupyterhub-{USER}.git"
+        git(repos.workspace, "remote", "set-url", "origin", url)
+        ilum_settings.update(git_url=url.split(f"/{ORG}/", maxsplit=1)[0], fetch_timeout=1.0)
+        yield url
+
+
+async def test_fetch_from_a_hung_remote_ends_at_the_timeout(silent_remote, api):
+    started = time.monotonic()
+    code, body = await api("POST", "repo/fetch")
+    assert time.monotonic() - started < 5
+    assert (code, body["code"]) == (504, "timeout")
+
+
+@pytest.fixture
+def hanging_git_status(ilum_settings, git_log: Path, tmp_path: Path):
+    """``git status`` that hangs (a huge or stuck file system), other git commands as usual."""
+    shim = git_log.parent / "git-shim" / "git"
+    real = shim.read_text().split('exec "')[1].split('"')[0]
+    shim.write_text(f'#!/bin/sh\n[ "$1" = status ] && exec sleep 30\nexec "{real}" "$@"\n')
+    ilum_settings["git_status_timeout"] = 0.5
+
+
+async def test_hanging_git_status_gives_error_state_within_the_timeout(
+    repos: Repos, hanging_git_status, api
+):
+    started = time.monotonic()
+    code, repo = await api("GET", "repo")
+    assert time.monotonic() - started < 3
+    assert code == 200
+    assert repo["state"] == "error"
+    assert repo["error"].startswith("git status")
+    assert "timed out" in repo["error"]

@@ -41,7 +41,7 @@ async def get_status_concurrently(port: int, base_url: str, token: str, n: int) 
     return [json.loads(r.body) for r in responses]
 
 
-async def test_20_concurrent_status_requests_start_one_git_status_and_one_livy_request(
+async def test_20_concurrent_status_requests_start_one_git_process_and_one_livy_request(
     polling_cache,
     repos: Repos,
     git_log,
@@ -54,17 +54,26 @@ async def test_20_concurrent_status_requests_start_one_git_status_and_one_livy_r
     livy.add_session(owner=USER)
     livy.delay, livy.mode = 0.3, "slow"  # keeps the first request in flight while others arrive
     token = jp_serverapp.identity_provider.token
-    answers = await get_status_concurrently(jp_http_port, jp_base_url, token, 20)
 
+    # A server that just started: one git status, plus the last commit and the remote URL,
+    # which are read once per HEAD.
+    answers = await get_status_concurrently(jp_http_port, jp_base_url, token, 20)
     assert all(a == answers[0] for a in answers)
     assert answers[0]["repo"]["state"] == "clean"
     assert answers[0]["spark"]["total"] == 1
     ran = Counter(invocations(git_log, repos.workspace))
-    assert ran["status"] == 1
-    assert sum(ran.values()) == 3, (
-        git_log.read_text()
-    )  # status, and once per HEAD: last commit and remote URL
+    assert ran == Counter(status=1, log=1, config=1), git_log.read_text()
     assert livy.count("GET") == 1
+
+    # Every later burst of polls: exactly one git process and one Livy request.
+    for burst in range(2):
+        time.sleep(1.1)  # past the poll cache
+        git_log.write_text("")
+        livy.requests.clear()
+        answers = await get_status_concurrently(jp_http_port, jp_base_url, token, 20)
+        assert all(a["repo"]["state"] == "clean" for a in answers)
+        assert invocations(git_log, repos.workspace) == ["status"], burst
+        assert livy.count("GET") == 1, burst
 
 
 async def test_later_polls_rerun_only_git_status_while_head_stays(
