@@ -76,7 +76,7 @@ const panelPlugin: JupyterFrontEndPlugin<void> = {
     }
 
     commands.addCommand(CommandIDs.openPanel, {
-      label: args => (args.isLauncher ? 'Ilum' : 'Open the Ilum Panel'),
+      label: 'Ilum Panel',
       caption: 'Spark sessions, repository sync state and workspace set-up',
       icon: args => (args.isPalette ? undefined : ilumIcon),
       execute: () => shell.activateById(PANEL_ID)

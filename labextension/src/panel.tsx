@@ -75,7 +75,7 @@ function PanelView({ model, commands }: IViewProps): JSX.Element {
         </p>
       )}
       {status === null && model.error === null && <p className="jp-IlumPanel-muted">Loading…</p>}
-      {status !== null && <InitNotice init={status.init} />}
+      {status !== null && <InitNotice init={status.init} now={now} />}
       {status !== null && <SparkSection spark={status.spark} commands={commands} now={now} />}
       {status !== null && <RepoSection repo={status.repo} commands={commands} now={now} />}
     </div>
@@ -127,11 +127,12 @@ function ActionButton(props: IActionButtonProps): JSX.Element {
   );
 }
 
-function InitNotice({ init }: { init: IInit }): JSX.Element | null {
+function InitNotice({ init, now }: { init: IInit; now: Date }): JSX.Element | null {
   const notice = initNotice(init);
   if (!notice) {
     return null;
   }
+  const when = formatAgo(notice.finishedAt, now);
   return (
     <section className="jp-IlumInit" role="alert" data-ilum="init-notice">
       <h3 className="jp-IlumInit-title">{notice.title}</h3>
@@ -141,9 +142,9 @@ function InitNotice({ init }: { init: IInit }): JSX.Element | null {
       <p>
         <strong>What to do:</strong> <span data-ilum="init-hint">{notice.hint}</span>
       </p>
-      <p className="jp-IlumPanel-muted">
+      <p className="jp-IlumPanel-muted" title={notice.finishedAt ?? undefined}>
         Error code <code>{notice.code}</code>
-        {notice.finishedAt && `, ${notice.finishedAt}`}
+        {when && `, ${when}`}
       </p>
     </section>
   );
