@@ -222,6 +222,7 @@ def start(
         return 0
     owner = default_owner(environ)
     try:
+        find_host_keys(settings.ssh_dir)
         sshd = find_sshd(environ)
         runtime_dir = Path(tempfile.mkdtemp(prefix="ilum-sshd-", dir=runtime_parent))
         config = prepare_runtime(settings, runtime_dir, owner, port)

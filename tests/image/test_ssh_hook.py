@@ -105,6 +105,7 @@ def test_refuses_to_start_without_host_keys(tmp_path, launcher):
     assert status == 1
     assert launcher.commands == []
     assert f"no SSH host key in {empty}" in out
+    assert not list(tmp_path.glob("ilum-sshd-*"))
 
 
 @pytest.mark.parametrize("value", ["soon", "-5", "1.5"])
@@ -320,3 +321,52 @@ def test_started_sshd_serves_the_secret_host_key_without_password_login(tmp_path
             process.wait(timeout=10)
         shutil.rmtree(secret, ignore_errors=True)
         shutil.rmtree(runtime_parent, ignore_errors=True)
+
+
+def fake_sshd(folder: Path, script: str) -> dict[str, str]:
+    """An environment whose PATH finds a stand-in `sshd` first."""
+    folder.mkdir()
+    sshd = folder / "sshd"
+    sshd.write_text("#!/bin/sh\n" + script)
+    sshd.chmod(0o755)
+    # Stay this user: as root the hook would switch to the notebook user 1000, who cannot
+    # reach pytest's private temporary folder.
+    return {
+        "PATH": f"{folder}{os.pathsep}{os.environ['PATH']}",
+        "NB_UID": str(os.getuid()),
+        "NB_GID": str(os.getgid()),
+    }
+
+
+def test_no_sshd_in_the_image_is_reported(secret_dir, launcher, tmp_path, monkeypatch):
+    monkeypatch.setattr(ssh_hook.shutil, "which", lambda *a, **k: None)
+    env = {"ILUM_SSH_ENABLED": "true", "ILUM_SSH_DIR": str(secret_dir)}
+    status, out = run_start(env, launcher, tmp_path)
+    assert status == 1
+    assert launcher.commands == []
+    assert "sshd is not installed" in out
+
+
+def test_a_configuration_sshd_rejects_is_reported_and_not_started(secret_dir, launcher, tmp_path):
+    env = fake_sshd(tmp_path / "bin", 'echo "/x/sshd_config line 7: Bad key" >&2\nexit 255\n')
+    env.update(ILUM_SSH_ENABLED="true", ILUM_SSH_DIR=str(secret_dir))
+    status, out = run_start(env, launcher, tmp_path)
+    assert status == 1
+    assert launcher.commands == []
+    assert "sshd rejects the configuration: /x/sshd_config line 7: Bad key" in out
+
+
+def test_an_sshd_that_dies_at_start_is_reported(secret_dir, tmp_path):
+    # `sshd -t` passes, the daemon itself exits at once (say, port 2222 already taken).
+    env = fake_sshd(tmp_path / "bin", 'if [ "$1" = "-t" ]; then exit 0; fi\nexit 1\n')
+    env.update(ILUM_SSH_ENABLED="true", ILUM_SSH_DIR=str(secret_dir))
+    started: list[subprocess.Popen[bytes]] = []
+
+    def launch(command, owner):
+        started.append(ssh_hook.launch_sshd(command, owner))
+        return started[-1]
+
+    status, out = run_start(env, launch, tmp_path)
+    assert status == 1
+    assert "sshd exited at once with status 1" in out
+    assert started[0].wait(timeout=10) == 1
