@@ -8,11 +8,16 @@ stopped."}``, ``POST /sessions`` answers 201 with the new session. ``GET /sessio
 
 ``mode`` simulates a failing proxy: ``"ok"``, ``"500"``, ``"invalid-json"``, ``"html"`` or
 ``"slow"`` (answers after ``delay`` seconds). With ``users`` it demands HTTP basic auth.
+
+For a demo: ``python -m ilum_singleuser.testing.livy_double --port 8998 --user jane`` serves a
+few sessions of ``jane`` and of another user until interrupted.
 """
 
 from __future__ import annotations
 
+import argparse
 import base64
+import contextlib
 import json
 import threading
 import time
@@ -52,6 +57,7 @@ class LivyDouble:
         users: dict[str, str] | None = None,
         mode: str = "ok",
         delay: float = 0.0,
+        port: int = 0,
     ) -> None:
         self.users = dict(users or {})
         self.mode = mode
@@ -65,7 +71,7 @@ class LivyDouble:
         class Handler(_LivyRequestHandler):
             double = owner
 
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self._httpd.daemon_threads = True
         self._httpd.block_on_close = False
         self._thread: threading.Thread | None = None
@@ -286,3 +292,22 @@ class _LivyRequestHandler(BaseHTTPRequestHandler):
             self._json(404, {"msg": f"Session {session_id} already stopped."})
         else:
             self._json(200, {"msg": "deleted"})
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="A Livy REST double on 127.0.0.1, for demos.")
+    parser.add_argument("--port", type=int, default=8998)
+    parser.add_argument("--user", default="jovyan", help="owner of the sessions marked as mine")
+    args = parser.parse_args()
+    with LivyDouble(port=args.port) as livy:
+        livy.add_session(owner=args.user, kind="pyspark", name="exploration", state="idle")
+        livy.add_session(owner=args.user, kind="spark", name="etl-job", state="busy")
+        livy.add_session(proxy_user=args.user, kind="sql", state="dead")
+        livy.add_session(owner="someone-else", kind="pyspark", name="their-session")
+        print(f"Livy double at {livy.url} (Ctrl-C ends it)", flush=True)
+        with contextlib.suppress(KeyboardInterrupt):
+            threading.Event().wait()
+
+
+if __name__ == "__main__":
+    main()
