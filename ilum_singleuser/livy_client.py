@@ -147,15 +147,20 @@ class LivyClient:
         except OSError as exc:
             raise LivyError(self._safe(exc.strerror or type(exc).__name__)) from None
         except HTTPClientError as exc:
-            raise LivyError(self._safe(exc.message or str(exc))) from None
+            raise LivyError(self._no_answer(exc.message or str(exc))) from None
         return self._decode(response)
+
+    def _no_answer(self, reason: str) -> str:
+        """tornado's texts for "no HTTP answer" (code 599) in the API's words."""
+        if "timeout while connecting" in reason.lower():
+            return f"could not connect within {self.connect_timeout:g} s"
+        if "timeout" in reason.lower():
+            return f"timed out after {self.total_timeout:g} s"
+        return self._safe(reason)
 
     def _decode(self, response: HTTPResponse) -> object:
         if response.code == 599:  # tornado's code for "no HTTP answer" (timeouts, resets)
-            error = response.error
-            if error is not None and "timeout" in str(error).lower():
-                raise LivyError(f"timed out after {self.total_timeout:g} s")
-            raise LivyError(self._safe(str(error) if error else "no answer"))
+            raise LivyError(self._no_answer(str(response.error or "no answer")))
         body = response.body or b""
         if response.code >= 300:
             raise LivyError(f"HTTP {response.code}: {self._error_text(body)}", response.code)

@@ -71,6 +71,13 @@ def parse_porcelain_v2(output: str, changes_cap: int = DEFAULT_CHANGES_CAP) -> P
     both staged and modified in the working tree is listed as ``modified``: that part is the one
     not yet recorded anywhere).
     """
+    try:
+        return _parse(output, changes_cap)
+    except IndexError:
+        raise ValueError("a record does not follow porcelain v2") from None
+
+
+def _parse(output: str, changes_cap: int) -> PorcelainStatus:
     status = PorcelainStatus()
     headers: set[str] = set()
     records = output.split("\0")

@@ -129,3 +129,15 @@ def test_session_mapping_follows_livy_fields():
     assert map_session(raw, "bob")["mine"] is False
     assert map_session(raw, "bob", owner_conf_key="spark.ilum.user")["mine"] is True
     assert map_session({"id": 1, "appInfo": None}, "bob")["state"] == "unknown"
+
+
+@pytest.mark.parametrize(
+    ("reason", "text"),
+    [
+        ("Timeout while connecting", "could not connect within 1 s"),
+        ("Timeout during request", "timed out after 1 s"),
+        ("Stream closed", "Stream closed"),
+    ],
+)
+def test_no_answer_reasons_are_worded_for_people(reason, text):
+    assert client("http://livy")._no_answer(reason) == text

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from ilum_singleuser.repo_status import (
     build_repo,
     detect_operation,
@@ -145,3 +147,8 @@ def test_repo_object_never_shows_remote_credentials(tmp_path: Path):
     assert repo["remote"] == "https://gitea.example/org/repo.git"
     assert repo["web_url"] == "https://gitea.example/org/repo"
     assert "hunter2" not in str(repo)
+
+
+def test_malformed_output_is_a_value_error():
+    with pytest.raises(ValueError, match="porcelain v2"):
+        parse_porcelain_v2(porcelain("1 M. truncated"))
