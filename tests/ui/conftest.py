@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from ilum_singleuser.state_file import now_iso, write_state
+from ilum_singleuser.testing.git_http_server import GitHTTPServer
 from ilum_singleuser.testing.livy_double import LivyDouble
 
 CHROMIUM = "/usr/bin/chromium"
@@ -32,13 +33,15 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 USER = "jane"
+GIT_PASSWORD = "s3cret:/#? word"
+ORG = "ilum-jupyterhub"
 XSS_NAME = "<img src=x onerror=alert(1)>"
 OTHER_USER = "bob"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 LABEXTENSION = Path(__file__).resolve().parents[2] / "ilum_singleuser" / "labextension"
 INIT_FAILURE = {
     "code": "authentication",
-    "message": "Gitea refused the credentials for http://gitea.test/ilum-jupyterhub/repo.git",
+    "message": "Gitea refused the credentials for http://gitea.test/ilum-jupyterhub/jupyterhub-jane.git",
     "hint": "Ask your administrator to renew the Gitea token of this user.",
 }
 
@@ -84,7 +87,6 @@ class GitWorkspace:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.path = root / "workspace"
-        self.remote = root / "remote.git"
         self.env = {
             **{k: v for k, v in os.environ.items() if not k.startswith("GIT_")},
             "GIT_CONFIG_GLOBAL": str(root / "gitconfig"),
@@ -108,13 +110,15 @@ class GitWorkspace:
             check=True,
         ).stdout
 
-    def create(self) -> GitWorkspace:
-        """Two pushed commits, two unpushed ones, one modified, one staged, three untracked."""
-        self.git("init", "-q", "--bare", "-b", "main", str(self.remote), cwd=self.root)
-        self.git("clone", "-q", str(self.remote), str(self.path), cwd=self.root)
+    def create(self, remote: Path, remote_url: str) -> GitWorkspace:
+        """A clone of ``remote`` (the Gitea double's bare repository, then reached over HTTP as
+        ``remote_url``): two pushed commits, two unpushed ones, one modified file, one staged,
+        three untracked."""
+        self.git("clone", "-q", str(remote), str(self.path), cwd=self.root)
         self.commit("README.md", "# Notebooks\n", "Add README")
         self.commit("analysis.ipynb", "{}\n", "Add analysis notebook")
         self.git("push", "-q", "origin", "main")
+        self.git("remote", "set-url", "origin", remote_url)
         self.commit("etl.py", "print('etl')\n", "Add ETL script")
         self.commit("report.py", "print('report')\n", "Summarise <b>sales</b> & costs")
         (self.path / "README.md").write_text("# Notebooks\n\nchanged\n")
@@ -151,6 +155,8 @@ class Lab:
     token: str
     livy: LivyDouble | None = None
     workspace: GitWorkspace | None = None
+    gitea: GitHTTPServer | None = None
+    repo_web_url: str | None = None
     session_ids: dict[str, int] = field(default_factory=dict)
 
     def lab_url(self) -> str:
@@ -266,7 +272,10 @@ def running_lab(root: Path, workspace: Path, ilum_env: dict[str, str]) -> Iterat
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     """The lab of a user with work in progress, Spark sessions and a failed init run."""
     root = tmp_path_factory.mktemp("ui")
-    workspace = GitWorkspace(root).create()
+    gitea = GitHTTPServer(root / "gitea", {USER: GIT_PASSWORD}).start()
+    bare = gitea.create_repo(ORG, f"jupyterhub-{USER}.git")
+    repo_url = f"{gitea.url}/{ORG}/jupyterhub-{USER}.git"
+    workspace = GitWorkspace(root).create(bare, repo_url)
     state_dir = root / "state"
     write_state(
         state_dir / "init.json",
@@ -278,7 +287,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
             "pushed_commit": None,
             "head": None,
             "branch": None,
-            "repo_url": "http://gitea.test/ilum-jupyterhub/repo.git",
+            "repo_url": repo_url,
             "workspace": str(workspace.path),
             "user": USER,
             "error": INIT_FAILURE,
@@ -298,14 +307,22 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
         ilum_env = {
             "ILUM_USER": USER,
             "ILUM_WORKSPACE": str(workspace.path),
+            "ILUM_GIT_REPO_URL": repo_url,
+            "ILUM_GIT_USERNAME": USER,
+            "ILUM_GIT_PASSWORD": GIT_PASSWORD,
             "ILUM_LIVY_URL": livy.url,
             "ILUM_STATE_DIR": str(state_dir),
         }
-        with running_lab(root, workspace.path, ilum_env) as running:
-            running.livy = livy
-            running.workspace = workspace
-            running.session_ids = ids
-            yield running
+        try:
+            with running_lab(root, workspace.path, ilum_env) as running:
+                running.livy = livy
+                running.workspace = workspace
+                running.session_ids = ids
+                running.gitea = gitea
+                running.repo_web_url = f"{gitea.url}/{ORG}/jupyterhub-{USER}"
+                yield running
+        finally:
+            gitea.stop()
 
 
 @pytest.fixture(scope="module")

@@ -185,23 +185,57 @@ def test_session_name_with_markup_is_shown_as_text(lab: Lab, lab_page: LabPage) 
     assert page.locator(f"{PANEL} img").count() == 0
     # The commit message with markup is text too.
     assert "<b>sales</b>" in page.locator(f'{PANEL} [data-ilum="commit-summary"]').inner_text()
+
+    # And so is it in the confirmation dialog of "End session"
+    page.get_by_role("button", name=f"End session {XSS_NAME}").click()
+    dialog = page.locator(".jp-Dialog")
+    dialog.wait_for(state="visible")
+    assert XSS_NAME in dialog.inner_text()
+    assert dialog.locator("img").count() == 0
+    dialog.get_by_role("button", name="Cancel").click()
+    dialog.wait_for(state="detached")
     page.wait_for_timeout(500)
     assert lab_page.dialogs == []
+    assert lab.livy.count("DELETE", f"/sessions/{lab.session_ids['xss']}") == 0
 
 
 def test_fetch_runs_from_the_keyboard(lab: Lab, lab_page: LabPage) -> None:
-    # Given the panel with its labelled Fetch button
+    # Given the panel with its labelled Fetch button and the repository on the Gitea double
     open_panel(lab_page)
     page = lab_page.page
     fetch = page.get_by_role("button", name="Fetch from Gitea")
+    assert lab.gitea is not None
+    before = len(lab.gitea.requests)
 
     # When it is focused and Enter is pressed
     fetch.focus()
     page.keyboard.press("Enter")
 
-    # Then git fetched and the panel says when
+    # Then git fetched over HTTP as the user, and the panel says when
     page.wait_for_selector(f"{PANEL} >> text=Last fetched just now")
+    fetched = [r for r in lab.gitea.requests[before:] if "upload-pack" in r[1]]
+    assert fetched
+    assert all(user == USER and status == 200 for _, _, user, status in fetched)
     assert lab.api("repo")["last_fetch"] is not None
+
+
+def test_open_in_gitea_opens_the_repository_page(lab: Lab, lab_page: LabPage) -> None:
+    # Given the panel of a workspace cloned from Gitea (whose double serves git, not web pages)
+    open_panel(lab_page)
+    page = lab_page.page
+    assert lab.repo_web_url is not None
+    page.context.route(
+        lab.repo_web_url,
+        lambda route: route.fulfill(status=200, content_type="text/html", body="<p>repo</p>"),
+    )
+
+    # When "Open in Gitea" is pressed
+    with page.context.expect_page() as opened:
+        page.get_by_role("button", name="Open in Gitea").click()
+
+    # Then the repository's web page opens in a new tab, without credentials in its URL
+    assert opened.value.url.rstrip("/") == lab.repo_web_url
+    opened.value.close()
 
 
 def test_screenshots_in_light_and_dark_theme(lab: Lab, lab_page: LabPage) -> None:
