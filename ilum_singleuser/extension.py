@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from jupyter_server.extension.application import ExtensionApp
-from traitlets import Float, HasTraits, Int, TraitType, Unicode
+from traitlets import CUnicode, Float, HasTraits, Int, TraitType, Unicode
 
 from .config import SETTINGS, load_config
 from .errors import ConfigError
@@ -21,8 +21,9 @@ from .services import IlumServices, Tuning
 
 
 def _shared_setting_traits() -> dict[str, TraitType[Any, Any]]:
+    # CUnicode: a number or a Path in a config file is taken as its text; load_config parses it.
     return {
-        s.attr: Unicode(
+        s.attr: CUnicode(
             None, allow_none=True, help=f"{s.help} Unset: ${s.env}, then the default."
         ).tag(config=True)
         for s in SETTINGS
@@ -38,7 +39,6 @@ class IlumExtension(IlumSharedSettings, ExtensionApp):  # type: ignore[valid-typ
     """REST API under ``{base_url}ilum/api/``: repository sync state, Spark sessions, init state."""
 
     name = "ilum_singleuser"
-    load_other_extensions = True
 
     repo_cache_ttl = Float(
         2.0, help="Seconds a repository status is served to further polls before git runs again."

@@ -51,3 +51,8 @@ def traitlet_and_environment(ilum_settings, monkeypatch):
 async def test_traitlet_wins_over_the_environment(traitlet_and_environment, api):
     code, status = await api("GET", "status")
     assert (code, status["user"]) == (200, "jane")
+
+
+def test_numbers_and_paths_in_config_files_are_accepted(tmp_path: Path):
+    extension = IlumExtension(init_timeout=30, workspace=tmp_path)
+    assert (extension.init_timeout, extension.workspace) == ("30", str(tmp_path))
