@@ -31,6 +31,14 @@ SESSION_FIELDS = {
 }
 
 
+@pytest.fixture(autouse=True)
+def _never_a_per_session_read(livy: LivyDouble):
+    """Whatever a test does, the extension never reads one session (that resets its heartbeat)."""
+    yield
+    assert livy.per_session_reads() == []
+    assert all(r.path == "/sessions" for r in livy.requests if r.method == "GET")
+
+
 async def test_no_sessions(api, livy: LivyDouble):
     code, spark = await api("GET", "spark/sessions")
     assert code == 200
