@@ -1,6 +1,8 @@
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 
+import { apiErrorMessage } from './apiError';
+
 /** The server extension's namespace under the server's base URL. */
 export const API_NAMESPACE = 'ilum/api';
 
@@ -21,23 +23,16 @@ export async function requestAPI<T>(
   } catch (error) {
     throw new ServerConnection.NetworkError(error as TypeError);
   }
-  const text = await response.text();
-  let data: unknown = null;
-  if (text.length > 0) {
-    try {
-      data = JSON.parse(text);
-    } catch {
-      data = null;
-    }
-  }
+  const body = await response.text();
   if (!response.ok) {
-    const message =
-      data &&
-      typeof data === 'object' &&
-      typeof (data as { message?: unknown }).message === 'string'
-        ? (data as { message: string }).message
-        : `${response.status} ${response.statusText}`.trim();
-    throw new ServerConnection.ResponseError(response, message);
+    throw new ServerConnection.ResponseError(
+      response,
+      apiErrorMessage(response.status, response.statusText, body)
+    );
   }
-  return data as T;
+  try {
+    return JSON.parse(body) as T;
+  } catch {
+    throw new ServerConnection.ResponseError(response, 'The server answered with invalid JSON.');
+  }
 }

@@ -218,6 +218,17 @@ def test_fetch_runs_from_the_keyboard(lab: Lab, lab_page: LabPage) -> None:
     assert all(user == USER and status == 200 for _, _, user, status in fetched)
     assert lab.api("repo")["last_fetch"] is not None
 
+    # When Fetch is pressed again at once
+    fetch.click()
+
+    # Then the server's rate limit is explained in a dialog
+    dialog = page.locator(".jp-Dialog")
+    dialog.wait_for(state="visible")
+    assert "Fetch failed" in dialog.inner_text()
+    assert "try again in" in dialog.inner_text()
+    dialog.get_by_role("button", name=re.compile("Dismiss|OK|Close")).first.click()
+    dialog.wait_for(state="detached")
+
 
 def test_open_in_gitea_opens_the_repository_page(lab: Lab, lab_page: LabPage) -> None:
     # Given the panel of a workspace cloned from Gitea (whose double serves git, not web pages)
