@@ -4,14 +4,20 @@ Every call gets ``LANG=C``, no terminal prompt, a timeout and ``safe.directory``
 workspace (the init container may run as root on a volume owned by the notebook user).
 Credentials reach git only through ``git-credential-ilum``, which reads them when git asks.
 Extra configuration travels in ``GIT_CONFIG_*`` variables, never on the command line.
+
+git leads its own process group and a timeout kills the whole group: ``git fetch`` over HTTP
+runs ``git-remote-http`` as a child, and killing only ``git`` would leave that child holding the
+output pipes, so a hung Gitea would hang the caller.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shlex
 import shutil
+import signal
 import subprocess
 import sys
 from collections.abc import Mapping, Sequence
@@ -125,27 +131,23 @@ class Git:
         timeout: float | None = None,
         read_only: bool = False,
     ) -> GitResult:
-        try:
-            proc = subprocess.run(
-                ["git", *args],
-                cwd=self.cwd,
-                env=self.env(read_only=read_only),
-                input=input,
-                capture_output=True,
-                timeout=timeout or self.timeout,
-                check=False,
-            )
-        except subprocess.TimeoutExpired as exc:
-            stderr = exc.stderr.decode("utf-8", "replace") if exc.stderr else ""
-            raise self._fail(args, None, stderr) from None
-        result = GitResult(
-            proc.returncode,
-            proc.stdout.decode("utf-8", "surrogateescape"),
-            proc.stderr.decode("utf-8", "replace"),
-        )
-        if check and proc.returncode != 0:
-            raise self._fail(args, proc.returncode, result.stderr)
-        return result
+        """Run ``git args``; on timeout git's whole process group is killed (see module doc)."""
+        with subprocess.Popen(
+            ["git", *args],
+            cwd=self.cwd,
+            env=self.env(read_only=read_only),
+            stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        ) as proc:
+            try:
+                out, err = proc.communicate(input, timeout=timeout or self.timeout)
+            except subprocess.TimeoutExpired:
+                _kill_group(proc.pid)
+                proc.communicate()
+                raise self._fail(args, None, "") from None
+        return self._result(args, proc.returncode, out, err, check)
 
     async def run_async(
         self,
@@ -154,7 +156,7 @@ class Git:
         timeout: float | None = None,
         read_only: bool = False,
     ) -> GitResult:
-        """Like :meth:`run` without blocking the event loop; the process is killed on timeout."""
+        """Like :meth:`run` without blocking the event loop."""
         proc = await asyncio.create_subprocess_exec(
             "git",
             *args,
@@ -163,19 +165,29 @@ class Git:
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
+            start_new_session=True,
         )
         try:
             out, err = await asyncio.wait_for(proc.communicate(), timeout or self.timeout)
-        except (asyncio.TimeoutError, asyncio.CancelledError):
-            if proc.returncode is None:
-                proc.kill()
+        except (asyncio.TimeoutError, asyncio.CancelledError) as exc:
+            _kill_group(proc.pid)
             await proc.wait()
+            if isinstance(exc, asyncio.CancelledError):
+                raise
             raise self._fail(args, None, "") from None
+        return self._result(args, proc.returncode or 0, out, err, check)
+
+    def _result(
+        self, args: Sequence[str], returncode: int, out: bytes, err: bytes, check: bool
+    ) -> GitResult:
         result = GitResult(
-            proc.returncode or 0,
-            out.decode("utf-8", "surrogateescape"),
-            err.decode("utf-8", "replace"),
+            returncode, out.decode("utf-8", "surrogateescape"), err.decode("utf-8", "replace")
         )
-        if check and result.returncode != 0:
-            raise self._fail(args, result.returncode, result.stderr)
+        if check and returncode != 0:
+            raise self._fail(args, returncode, result.stderr)
         return result
+
+
+def _kill_group(pid: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pid, signal.SIGKILL)

@@ -242,3 +242,34 @@ def test_unusual_user_names_and_passwords_work(setup: InitSetup, git_server):
     head = git(setup.workspace, "rev-parse", "HEAD")
     assert git(bare, "rev-parse", "main") == head
     assert REPO not in git(setup.workspace, "remote", "get-url", "origin")
+
+
+@pytest.fixture
+def hanging_server():
+    """Accepts connections and never answers: a Gitea stuck behind a dead proxy."""
+    import socket
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(16)
+    yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    sock.close()
+
+
+def test_gitea_that_hangs_is_given_up_on_at_the_timeout(setup: InitSetup, hanging_server):
+    started = time.monotonic()
+    result = setup.run("--strict", ILUM_GIT_URL=hanging_server, ILUM_INIT_TIMEOUT="2")
+
+    assert result.returncode == 4
+    assert time.monotonic() - started < 10
+
+
+def test_git_timeout_kills_the_whole_process_group(tmp_path, hanging_server):
+    from ilum_singleuser.git import Git, GitCommandError
+
+    git_layer = Git(tmp_path, repo_url=f"{hanging_server}/x.git", timeout=1)
+    started = time.monotonic()
+    with pytest.raises(GitCommandError, match="timed out"):
+        git_layer.run("ls-remote", "--", f"{hanging_server}/x.git")
+
+    assert time.monotonic() - started < 5
