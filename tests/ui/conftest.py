@@ -349,7 +349,7 @@ class LabPage:
 
 @pytest.fixture
 def lab_page(lab: Lab, browser) -> Iterator[LabPage]:
-    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    context = browser.new_context(viewport={"width": 1400, "height": 1100})
     context.set_default_timeout(30_000)
     page = context.new_page()
     dialogs: list[str] = []
