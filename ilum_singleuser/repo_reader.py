@@ -145,7 +145,8 @@ class RepoReader:
         async def last_commit() -> str:
             if oid is None:  # unborn branch: there is no commit to read
                 return ""
-            return (await run_git(git, *LAST_COMMIT_ARGS, read_only=True)).stdout
+            # The commit status saw, not whatever HEAD is a moment later.
+            return (await run_git(git, *LAST_COMMIT_ARGS, oid, "--", read_only=True)).stdout
 
         log, remotes = await asyncio.gather(
             last_commit(), run_git(git, *REMOTE_URLS_ARGS, read_only=True, check=False)
