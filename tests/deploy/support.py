@@ -7,9 +7,13 @@ import copy
 import importlib.machinery
 import importlib.util
 from collections.abc import Mapping
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from types import ModuleType
 from typing import Any
+
+from traitlets.config import Config, PyFileConfigLoader
+
+from ilum_singleuser.templates import iter_template_files
 
 REPO = Path(__file__).parents[2]
 INIT = REPO / "init"
@@ -80,3 +84,51 @@ def assert_volume_references_resolve(pod: Mapping[str, Any]) -> None:
         for spec in pod["spec"].get(key) or []:
             for volume_mount in spec.get("volumeMounts") or []:
                 assert volume_mount["name"] in defined, (spec["name"], volume_mount["name"])
+
+
+LDAP_STATE = {
+    "ldap_groups": ["cn=analysts,ou=groups,dc=example,dc=org"],
+    "user_attributes": {"cn": ["Jane Doe"], "mail": ["jane.doe@example.org"]},
+}
+
+
+def load_example(tmp_path: Path, edits: dict[str, str] | None = None) -> Config:
+    """The example as jupyterhub_config.py's load_subconfig reads it, from a copy with the
+    line edits an operator would make (``{"SSH_ENABLED = False": "SSH_ENABLED = True"}``)."""
+    folder = tmp_path / "hub-config"
+    folder.mkdir()
+    text = (INIT / "kubespawner_config.py").read_text()
+    for old, new in (edits or {}).items():
+        assert f"\n{old}\n" in text, old
+        text = text.replace(f"\n{old}\n", f"\n{new}\n")
+    (folder / "kubespawner_config.py").write_text(text)
+    (folder / "ilum_hub_hooks.py").write_text((INIT / "ilum_hub_hooks.py").read_text())
+    loader = PyFileConfigLoader("kubespawner_config.py", path=str(folder))
+    return loader.load_config()
+
+
+def project_configmap(configmap: dict[str, Any], volume: dict[str, Any], target: Path) -> None:
+    """Lay out ``configmap`` under ``target`` as the kubelet mounts a ConfigMap volume with
+    ``items``: the files in a timestamped folder, ``..data`` pointing at it, and one symlink per
+    top-level name pointing through ``..data``."""
+    import base64
+
+    stamp = target / "..2026_11_26_01_00_00.000000001"
+    for item in volume["configMap"]["items"]:
+        key = item["key"]
+        if key in configmap.get("data", {}):
+            content = configmap["data"][key].encode("utf-8")
+        else:
+            content = base64.b64decode(configmap["binaryData"][key])
+        path = stamp / item["path"]
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content)
+        path.chmod(item.get("mode", volume["configMap"]["defaultMode"]))
+    (target / "..data").symlink_to(stamp.name)
+    for top in {PurePosixPath(i["path"]).parts[0] for i in volume["configMap"]["items"]}:
+        (target / top).symlink_to(f"..data/{top}")
+
+
+def tree(root: Path) -> dict[str, tuple[bytes, bool]]:
+    """What ilum-init copies from ``root``: relative path -> (content, executable)."""
+    return {str(t.rel): (t.source.read_bytes(), t.executable) for t in iter_template_files(root)}

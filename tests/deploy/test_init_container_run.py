@@ -18,9 +18,15 @@ import yaml
 
 from tests.conftest import GIT_PASSWORD, GIT_USER, ORG, git
 
-from .support import INIT, container, env_of
-from .test_kubespawner_example import LDAP_STATE, load_example
-from .test_templates_configmap import project_configmap, tree
+from .support import (
+    INIT,
+    LDAP_STATE,
+    container,
+    env_of,
+    load_example,
+    project_configmap,
+    tree,
+)
 
 IN_CLUSTER_GITEA = "http://ilum-gitea-http:3000"
 MARKER = Path("work/from-the-configmap.md")

@@ -7,36 +7,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from traitlets.config import Config, PyFileConfigLoader
+from traitlets.config import Config
 
 from .support import (
     INIT,
+    LDAP_STATE,
     assert_volume_references_resolve,
     container,
     env_of,
+    load_example,
     mount,
     validate_k8s,
 )
-
-LDAP_STATE = {
-    "ldap_groups": ["cn=analysts,ou=groups,dc=example,dc=org"],
-    "user_attributes": {"cn": ["Jane Doe"], "mail": ["jane.doe@example.org"]},
-}
-
-
-def load_example(tmp_path: Path, edits: dict[str, str] | None = None) -> Config:
-    """The example as jupyterhub_config.py's load_subconfig reads it, from a copy with the
-    line edits an operator would make (``{"SSH_ENABLED = False": "SSH_ENABLED = True"}``)."""
-    folder = tmp_path / "hub-config"
-    folder.mkdir()
-    text = (INIT / "kubespawner_config.py").read_text()
-    for old, new in (edits or {}).items():
-        assert f"\n{old}\n" in text, old
-        text = text.replace(f"\n{old}\n", f"\n{new}\n")
-    (folder / "kubespawner_config.py").write_text(text)
-    (folder / "ilum_hub_hooks.py").write_text((INIT / "ilum_hub_hooks.py").read_text())
-    loader = PyFileConfigLoader("kubespawner_config.py", path=str(folder))
-    return loader.load_config()
 
 
 @pytest.fixture

@@ -8,44 +8,14 @@ import os
 import re
 import subprocess
 import sys
-from pathlib import Path, PurePosixPath
-from typing import Any
+from pathlib import PurePosixPath
 
 import pytest
 
-from ilum_singleuser.templates import iter_template_files
-
-from .support import INIT, validate_k8s
+from .support import INIT, project_configmap, tree, validate_k8s
 
 TEMPLATES = INIT / "templates"
 KEY_PATTERN = re.compile(r"[-._a-zA-Z0-9]+")
-
-
-def project_configmap(configmap: dict[str, Any], volume: dict[str, Any], target: Path) -> None:
-    """Lay out ``configmap`` under ``target`` as the kubelet mounts a ConfigMap volume with
-    ``items``: the files in a timestamped folder, ``..data`` pointing at it, and one symlink per
-    top-level name pointing through ``..data``."""
-    import base64
-
-    stamp = target / "..2026_11_26_01_00_00.000000001"
-    for item in volume["configMap"]["items"]:
-        key = item["key"]
-        if key in configmap.get("data", {}):
-            content = configmap["data"][key].encode("utf-8")
-        else:
-            content = base64.b64decode(configmap["binaryData"][key])
-        path = stamp / item["path"]
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(content)
-        path.chmod(item.get("mode", volume["configMap"]["defaultMode"]))
-    (target / "..data").symlink_to(stamp.name)
-    for top in {PurePosixPath(i["path"]).parts[0] for i in volume["configMap"]["items"]}:
-        (target / top).symlink_to(f"..data/{top}")
-
-
-def tree(root: Path) -> dict[str, tuple[bytes, bool]]:
-    """What ilum-init copies from ``root``: relative path -> (content, executable)."""
-    return {str(t.rel): (t.source.read_bytes(), t.executable) for t in iter_template_files(root)}
 
 
 def run_script(*args: str) -> subprocess.CompletedProcess[str]:
