@@ -14,6 +14,7 @@ const SESSION_CATEGORIES: Record<string, SessionCategory> = {
   recovering: 'starting',
   idle: 'idle',
   busy: 'busy',
+  running: 'busy',
   shutting_down: 'stopping',
   error: 'failed',
   dead: 'failed',

@@ -26,6 +26,7 @@ describe('session state badge', () => {
     ['starting', 'starting'],
     ['idle', 'idle'],
     ['busy', 'busy'],
+    ['running', 'busy'],
     ['shutting_down', 'stopping'],
     ['error', 'failed'],
     ['dead', 'failed'],
