@@ -109,13 +109,10 @@ def test_build_context_sends_what_the_dockerfile_copies():
         if instruction.startswith("COPY") and "--from" not in instruction:
             words = [w for w in instruction.split()[1:] if not w.startswith("--")]
             sources.extend(words[:-1])
-    assert sources == [
-        "images/requirements.txt",
-        "dist/",
-        "images/start-hooks/50-ilum-sshd",
-        "images/requirements.txt",
-        "images/install-notebook-packages",
-    ]
+    assert sources == ["images/requirements.txt", "dist/", "images/start-hooks/50-ilum-sshd"]
+    # and what the final stage bind-mounts from the context
+    assert "--mount=type=bind,source=images,target=/tmp/ilum" in " ".join(instructions())
+    sources += ["images/requirements.txt", "images/install-notebook-packages"]
     assert all(sent(source) for source in sources), [s for s in sources if not sent(s)]
     assert not sent(".venv")
     assert not sent("labextension/node_modules")
