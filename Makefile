@@ -41,7 +41,7 @@ jstest: setup
 test: lint jstest pytest
 
 bench: setup
-	for b in bench/bench_*.py; do $(PY) $$b || exit 1; done
+	for b in bench/bench_*.py; do PATH="$(CURDIR)/$(BIN):$$PATH" $(PY) $$b || exit 1; done
 
 wheel: setup
 	rm -rf dist && $(PY) -m pip wheel --no-deps -q -w dist .

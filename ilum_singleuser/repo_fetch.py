@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .git import Git
-from .git_process import run_git
 from .repo_reader import find_git_dirs
 
 DEFAULT_FETCH_TIMEOUT = 60.0
@@ -58,4 +57,4 @@ class RepoFetcher:
         async with self._lock:
             self._last_start = now
             git = Git(self.workspace, repo_url=self.repo_url, timeout=self.timeout)
-            await run_git(git, "fetch", "--prune", "--quiet")
+            await git.run_async("fetch", "--prune", "--quiet")

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 from .git import Git, GitCommandError
-from .git_process import run_git
 from .repo_status import (
     DEFAULT_CHANGES_CAP,
     LastCommit,
@@ -117,7 +116,7 @@ class RepoReader:
             return empty_repo(self.workspace, "no-repo")
         git = self.git()
         try:
-            result = await run_git(git, *STATUS_ARGS, read_only=True)
+            result = await git.run_async(*STATUS_ARGS, read_only=True)
             status = parse_porcelain_v2(result.stdout, self.changes_cap)
             facts = await self._read_facts(git, dirs, status.oid, status.upstream)
         except GitCommandError as exc:
@@ -146,10 +145,10 @@ class RepoReader:
             if oid is None:  # unborn branch: there is no commit to read
                 return ""
             # The commit status saw, not whatever HEAD is a moment later.
-            return (await run_git(git, *LAST_COMMIT_ARGS, oid, "--", read_only=True)).stdout
+            return (await git.run_async(*LAST_COMMIT_ARGS, oid, "--", read_only=True)).stdout
 
         log, remotes = await asyncio.gather(
-            last_commit(), run_git(git, *REMOTE_URLS_ARGS, read_only=True, check=False)
+            last_commit(), git.run_async(*REMOTE_URLS_ARGS, read_only=True, check=False)
         )
         # exit status 1 of ``git config --get-regexp`` only means "no remote configured"
         urls = parse_remote_urls(remotes.stdout) if remotes.returncode == 0 else {}
