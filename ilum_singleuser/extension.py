@@ -67,6 +67,12 @@ class IlumExtension(IlumSharedSettings, ExtensionApp):  # type: ignore[valid-typ
         "Livy's owner/proxyUser (empty: owner and proxyUser only).",
     ).tag(config=True)
 
+    status_part_wait = Float(
+        1.0,
+        help="Seconds 'GET status' waits for each part (repository, Spark) before serving that "
+        "part's last answer, marked stale, while the slow part finishes in the background.",
+    ).tag(config=True)
+
     services: IlumServices | None = None
     config_error: str | None = None
 
@@ -92,6 +98,7 @@ class IlumExtension(IlumSharedSettings, ExtensionApp):  # type: ignore[valid-typ
                 livy_timeout=self.livy_timeout,
                 livy_page_size=self.livy_page_size,
                 spark_owner_conf_key=self.spark_owner_conf_key,
+                status_part_wait=self.status_part_wait,
             ),
         )
         self.log.info(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Coroutine
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +16,12 @@ from .repo_fetch import FetchRefused, RepoFetcher
 from .repo_reader import RepoReader
 from .spark_sessions import SparkActionError, SparkSessions
 from .state_file import read_state
+
+
+def _retrieve(task: asyncio.Future[Any]) -> None:
+    """Mark a background result or error as seen (no 'never retrieved' warning)."""
+    if not task.cancelled():
+        task.exception()
 
 
 class ApiError(Exception):
@@ -44,6 +51,7 @@ class Tuning:
     livy_timeout: float = 5.0
     livy_page_size: int = 100
     spark_owner_conf_key: str = ""
+    status_part_wait: float = 1.0
 
 
 class IlumServices:
@@ -70,6 +78,7 @@ class IlumServices:
             owner_conf_key=tuning.spark_owner_conf_key,
             ttl=tuning.spark_cache_ttl,
         )
+        self._last: dict[str, dict[str, Any]] = {}
 
     def livy_client(self) -> LivyClient:
         """A client with the credentials of this moment (a rotated Secret takes effect)."""
@@ -87,11 +96,46 @@ class IlumServices:
             page_size=self.tuning.livy_page_size,
         )
 
+    async def _bounded(
+        self,
+        part: str,
+        work: Coroutine[Any, Any, dict[str, Any]],
+        placeholder: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        task = asyncio.ensure_future(work)
+        fallback = self._last.get(part, placeholder)
+        if fallback is not None:
+            done, _ = await asyncio.wait({task}, timeout=self.tuning.status_part_wait)
+            if not done:
+                # Shared and cached by the single flight: the next poll gets its result.
+                task.add_done_callback(_retrieve)
+                return {**fallback, "stale": True}
+        result = await task
+        self._last[part] = result
+        return result
+
+    def _spark_pending(self) -> dict[str, Any]:
+        return {
+            "endpoint": self.config.livy_url,
+            "reachable": False,
+            "error": "no answer from the Livy-proxy yet; still waiting",
+            "latency_ms": None,
+            "total": 0,
+            "user": self.config.user,
+            "sessions": [],
+        }
+
     def init_state(self) -> dict[str, Any]:
         return read_state(self.config.state_path)
 
     async def status(self) -> dict[str, Any]:
-        repo, spark = await asyncio.gather(self.repo.read(), self.spark.status())
+        """The panel's poll. A part that takes longer than ``status_part_wait`` is served from
+        its last answer (marked ``stale``) while its work finishes in the background, so a slow
+        Livy-proxy never holds up the repository state, nor a slow repository the sessions."""
+        repo, spark = await asyncio.gather(
+            self._bounded("repo", self.repo.read()),
+            self._bounded("spark", self.spark.status(), self._spark_pending()),
+        )
         return {
             "repo": repo,
             "spark": spark,

@@ -6,6 +6,7 @@ server reads its settings when ``api`` starts it.
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import time
 
@@ -218,3 +219,30 @@ async def test_basic_access_credentials_are_used_and_never_returned(livy_with_au
     code, spark = await api("GET", "spark/sessions")
     assert (code, spark["reachable"], spark["total"]) == (200, True, 1)
     assert "p@ss" not in str(spark)
+
+
+@pytest.fixture
+def slow_livy_settings(ilum_settings, livy: LivyDouble):
+    ilum_settings.update(livy_timeout=4.0, status_part_wait=0.5, spark_cache_ttl=30.0)
+    livy.mode, livy.delay = "slow", 2.0
+    livy.add_session(owner=USER, state="idle")
+
+
+async def test_slow_livy_does_not_hold_up_the_status_poll(slow_livy_settings, api, livy):
+    started = time.monotonic()
+    code, first = await api("GET", "status")
+    waited = time.monotonic() - started
+
+    assert code == 200
+    assert waited < 1.5
+    assert first["repo"]["state"] == "no-repo"
+    assert first["spark"]["stale"] is True
+    assert first["spark"]["reachable"] is False
+    assert "still waiting" in first["spark"]["error"]
+
+    await asyncio.sleep(2.0)  # the Livy walk goes on in the background
+    code, later = await api("GET", "status")
+    assert later["spark"]["reachable"] is True
+    assert "stale" not in later["spark"]
+    assert [s["mine"] for s in later["spark"]["sessions"]] == [True]
+    assert livy.count("GET") == 1
