@@ -11,12 +11,14 @@ import base64
 import os
 import subprocess
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from .loopback import LoopbackServer
 
-class GitHTTPServer:
+
+class GitHTTPServer(LoopbackServer):
     """Serve bare repositories under ``root`` as ``http://127.0.0.1:PORT/<org>/<name>.git``."""
 
     def __init__(self, root: Path, users: dict[str, str] | None = None) -> None:
@@ -25,37 +27,7 @@ class GitHTTPServer:
         self.users = dict(users or {})
         self.requests: list[tuple[str, str, str | None, int]] = []
         self._lock = threading.Lock()
-        server = self
-
-        class Handler(_GitRequestHandler):
-            owner = server
-
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._httpd.daemon_threads = True
-        self._thread: threading.Thread | None = None
-
-    @property
-    def port(self) -> int:
-        return int(self._httpd.server_address[1])
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> GitHTTPServer:
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
-
-    def __enter__(self) -> GitHTTPServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+        super().__init__(_GitRequestHandler)
 
     def repo_path(self, org: str, name: str) -> Path:
         return self.root / org / name

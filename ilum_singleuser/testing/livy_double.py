@@ -21,9 +21,11 @@ import contextlib
 import json
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any, NamedTuple
 from urllib.parse import parse_qsl, urlsplit
+
+from .loopback import LoopbackServer
 
 LIVY_STATES = (
     "not_started",
@@ -48,7 +50,7 @@ class LivyRequest(NamedTuple):
     query: dict[str, str]
 
 
-class LivyDouble:
+class LivyDouble(LoopbackServer):
     """``with LivyDouble() as livy: livy.add_session(owner="jane")`` then point the client at
     ``livy.url``."""
 
@@ -66,40 +68,7 @@ class LivyDouble:
         self.requests: list[LivyRequest] = []
         self._next_id = 0
         self._lock = threading.Lock()
-        owner = self
-
-        class Handler(_LivyRequestHandler):
-            double = owner
-
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-        self._httpd.daemon_threads = True
-        self._httpd.block_on_close = False
-        self._thread: threading.Thread | None = None
-
-    @property
-    def port(self) -> int:
-        return int(self._httpd.server_address[1])
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> LivyDouble:
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-
-    def __enter__(self) -> LivyDouble:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+        super().__init__(_LivyRequestHandler, port)
 
     def add_session(
         self,
@@ -157,7 +126,7 @@ class LivyDouble:
 
 
 class _LivyRequestHandler(BaseHTTPRequestHandler):
-    double: LivyDouble
+    owner: LivyDouble
     protocol_version = "HTTP/1.1"
     auth_user: str | None = None
 
@@ -167,8 +136,8 @@ class _LivyRequestHandler(BaseHTTPRequestHandler):
     def _record(self) -> tuple[str, dict[str, str]]:
         parts = urlsplit(self.path)
         query = dict(parse_qsl(parts.query))
-        with self.double._lock:
-            self.double.requests.append(LivyRequest(self.command, parts.path, query))
+        with self.owner._lock:
+            self.owner.requests.append(LivyRequest(self.command, parts.path, query))
         return parts.path.rstrip("/") or "/", query
 
     def _send(self, status: int, body: bytes, content_type: str = "application/json") -> None:
@@ -182,7 +151,7 @@ class _LivyRequestHandler(BaseHTTPRequestHandler):
         self._send(status, json.dumps(data).encode())
 
     def _authorised(self) -> bool:
-        if not self.double.users:
+        if not self.owner.users:
             return True
         header = self.headers.get("Authorization", "")
         if header.startswith("Basic "):
@@ -190,7 +159,7 @@ class _LivyRequestHandler(BaseHTTPRequestHandler):
                 user, _, password = base64.b64decode(header[6:]).decode().partition(":")
             except ValueError:
                 user, password = "", ""
-            if self.double.users.get(user) == password and user:
+            if self.owner.users.get(user) == password and user:
                 self.auth_user = user
                 return True
         self.send_response(401)
@@ -201,9 +170,9 @@ class _LivyRequestHandler(BaseHTTPRequestHandler):
 
     def _failure_mode(self) -> bool:
         """Answer as a broken proxy would; True when the request has been answered."""
-        mode = self.double.mode
+        mode = self.owner.mode
         if mode == "slow":
-            time.sleep(self.double.delay)
+            time.sleep(self.owner.delay)
             return False
         if mode == "500":
             self._json(500, {"msg": "java.lang.IllegalStateException: simulated failure"})
@@ -234,7 +203,7 @@ class _LivyRequestHandler(BaseHTTPRequestHandler):
         path, query = self._record()
         if not self._authorised() or self._failure_mode():
             return
-        double = self.double
+        double = self.owner
         if path == "/sessions":
             try:
                 start = int(query.get("from", 0))
@@ -268,7 +237,7 @@ class _LivyRequestHandler(BaseHTTPRequestHandler):
             self._json(404, {"msg": "not found"})
             return
         # Livy records the authenticated caller as owner; proxyUser is what the body asks for.
-        session_id = self.double.add_session(
+        session_id = self.owner.add_session(
             owner=self.auth_user,
             proxy_user=body.get("proxyUser") or None,
             state="starting",
@@ -276,7 +245,7 @@ class _LivyRequestHandler(BaseHTTPRequestHandler):
             name=body.get("name") or None,
             conf=body.get("conf") if isinstance(body.get("conf"), dict) else None,
         )
-        self._json(201, self.double.sessions[session_id])
+        self._json(201, self.owner.sessions[session_id])
 
     def do_DELETE(self) -> None:
         path, _ = self._record()
@@ -286,8 +255,8 @@ class _LivyRequestHandler(BaseHTTPRequestHandler):
         if session_id is None or path.count("/") != 2:
             self._json(404, {"msg": "not found"})
             return
-        with self.double._lock:
-            session = self.double.sessions.pop(session_id, None)
+        with self.owner._lock:
+            session = self.owner.sessions.pop(session_id, None)
         if session is None:
             self._json(404, {"msg": f"Session {session_id} already stopped."})
         else:
