@@ -101,6 +101,7 @@ def test_existing_checkout_keeps_branch_index_and_files_and_only_fetches(
     assert git(ws, "rev-parse", "origin/main").strip() == remote_head
     assert not (ws / "from-elsewhere.txt").exists()
     assert setup.state()["case"] == "existing-checkout"
+    assert_second_run_changes_nothing(setup)
 
 
 def test_older_volume_with_files_and_empty_remote_commits_only_templates(setup: InitSetup):
