@@ -341,10 +341,16 @@ def browser() -> Iterator[object]:
 
 @dataclass
 class LabPage:
-    """A JupyterLab tab; ``dialogs`` records every alert/confirm the page tried to show."""
+    """A JupyterLab tab; ``dialogs`` records every alert/confirm the page tried to show and
+    ``errors`` every uncaught exception and console error that names the extension."""
 
     page: object
     dialogs: list[str]
+    errors: list[str]
+
+
+def _is_ours(text: str) -> bool:
+    return "ilum" in text.lower()
 
 
 @pytest.fixture
@@ -353,16 +359,28 @@ def lab_page(lab: Lab, browser) -> Iterator[LabPage]:
     context.set_default_timeout(30_000)
     page = context.new_page()
     dialogs: list[str] = []
+    errors: list[str] = []
 
     def on_dialog(dialog) -> None:
         dialogs.append(dialog.message)
         dialog.dismiss()
 
+    def on_console(message) -> None:
+        if message.type == "error" and _is_ours(message.text):
+            errors.append(message.text)
+
+    def on_page_error(error) -> None:
+        if _is_ours(f"{error.message} {error.stack}"):
+            errors.append(error.message)
+
     page.on("dialog", on_dialog)
+    page.on("console", on_console)
+    page.on("pageerror", on_page_error)
     page.goto(lab.lab_url())
     page.wait_for_selector("#jp-main-dock-panel", state="visible", timeout=60_000)
     page.wait_for_function("() => window.jupyterapp && window.jupyterapp.commands")
     try:
-        yield LabPage(page=page, dialogs=dialogs)
+        yield LabPage(page=page, dialogs=dialogs, errors=errors)
     finally:
         context.close()
+    assert errors == [], f"the lab extension logged errors: {errors}"
