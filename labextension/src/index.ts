@@ -1,5 +1,11 @@
 import { ILayoutRestorer, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
-import { Dialog, Notification, showDialog, showErrorMessage } from '@jupyterlab/apputils';
+import {
+  Dialog,
+  ICommandPalette,
+  Notification,
+  showDialog,
+  showErrorMessage
+} from '@jupyterlab/apputils';
 import { ILauncher } from '@jupyterlab/launcher';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { IStatusBar } from '@jupyterlab/statusbar';
@@ -60,12 +66,13 @@ const panelPlugin: JupyterFrontEndPlugin<void> = {
   description: 'The Ilum sidebar panel, its commands and its Launcher card.',
   autoStart: true,
   requires: [IIlumStatus],
-  optional: [ILayoutRestorer, ILauncher],
+  optional: [ILayoutRestorer, ILauncher, ICommandPalette],
   activate: (
     app: JupyterFrontEnd,
     ilum: IIlumStatus,
     restorer: ILayoutRestorer | null,
-    launcher: ILauncher | null
+    launcher: ILauncher | null,
+    palette: ICommandPalette | null
   ): void => {
     const { model, client } = ilum;
     const { commands, shell } = app;
@@ -148,6 +155,11 @@ const panelPlugin: JupyterFrontEndPlugin<void> = {
 
     if (launcher) {
       launcher.add({ command: CommandIDs.openPanel, category: 'Other', rank: 0 });
+    }
+    if (palette) {
+      for (const command of [CommandIDs.openPanel, CommandIDs.refresh, CommandIDs.fetch]) {
+        palette.addItem({ command, category: 'Ilum' });
+      }
     }
   }
 };
