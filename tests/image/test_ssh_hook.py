@@ -38,25 +38,19 @@ def launcher() -> RecordingLauncher:
     return RecordingLauncher()
 
 
+def make_host_key(folder: Path) -> None:
+    """A real ed25519 host key, as the Secret would hold it."""
+    key = folder / "ssh_host_ed25519_key"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
+
+
 @pytest.fixture
 def secret_dir(tmp_path: Path) -> Path:
     """A mounted SSH Secret: world-readable files, as a Secret volume gives them."""
     folder = tmp_path / "secret"
     folder.mkdir()
     if shutil.which("ssh-keygen"):
-        subprocess.run(
-            [
-                "ssh-keygen",
-                "-q",
-                "-t",
-                "ed25519",
-                "-N",
-                "",
-                "-f",
-                str(folder / "ssh_host_ed25519_key"),
-            ],
-            check=True,
-        )
+        make_host_key(folder)
     else:
         (folder / "ssh_host_ed25519_key").write_text("not a real key\n")
     (folder / "authorized_keys").write_text(
@@ -220,19 +214,7 @@ def test_started_sshd_serves_the_secret_host_key_without_password_login(tmp_path
     try:
         secret.chmod(0o755)
         runtime_parent.chmod(0o755)
-        subprocess.run(
-            [
-                "ssh-keygen",
-                "-q",
-                "-t",
-                "ed25519",
-                "-N",
-                "",
-                "-f",
-                str(secret / "ssh_host_ed25519_key"),
-            ],
-            check=True,
-        )
+        make_host_key(secret)
         client_key = runtime_parent / "client"
         subprocess.run(
             ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(client_key)], check=True
