@@ -43,8 +43,11 @@ test: lint jstest pytest
 bench: setup
 	for b in bench/bench_*.py; do PATH="$(CURDIR)/$(BIN):$$PATH" $(PY) $$b || exit 1; done
 
+# The wheel gets a fresh production build of the lab extension, not the development one.
 wheel: setup
-	rm -rf dist && $(PY) -m pip wheel --no-deps -q -w dist .
+	rm -rf dist ilum_singleuser/labextension
+	$(PY) -m pip wheel --no-deps -q -w dist .
+	bash scripts/post-install
 
 clean:
 	rm -rf $(STAMPS) $(VENV) dist build labextension/node_modules labextension/lib ilum_singleuser/labextension
