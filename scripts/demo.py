@@ -76,6 +76,7 @@ def main() -> int:
         log = ["git", "log", "--stat", "--format=commit %h by %an: %s"]
         subprocess.run(log, cwd=home, env=env, check=True)
 
+        lab_log = base / "jupyterlab.log"
         port = free_port()
         token = os.urandom(12).hex()
         lab = subprocess.Popen(
@@ -88,14 +89,18 @@ def main() -> int:
                 f"--ServerApp.port={port}",
                 f"--ServerApp.root_dir={home}",
                 f"--IdentityProvider.token={token}",
+                *(["--allow-root"] if os.geteuid() == 0 else []),
             ],
             env=env,
-            stderr=subprocess.DEVNULL,
+            stderr=lab_log.open("wb"),
         )
         say(f"JupyterLab is starting on {home}")
         say(f"open http://127.0.0.1:{port}/lab?token={token}")
         say("the Ilum panel is in the left sidebar; Ctrl-C stops everything")
-        lab.wait()
+        if lab.wait() != 0:
+            say("JupyterLab stopped; the end of its log:")
+            print(*lab_log.read_text(errors="replace").splitlines()[-15:], sep="\n")
+            return 1
     except KeyboardInterrupt:
         say("stopping")
     finally:
