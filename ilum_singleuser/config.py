@@ -124,6 +124,23 @@ class Config:
         return expand_repo_url(self.git_repo_url, self.git_url, self.git_org, self.user)
 
     @property
+    def credential_env(self) -> dict[str, str]:
+        """The credential settings as the variables ``git-credential-ilum`` reads.
+
+        The helper is a child of git, not of us: a flag or traitlet reaches it only through the
+        environment git passes on. The password has no flag: the helper reads it from the
+        environment (or the Secret folder) at use, so it is not copied here.
+        """
+        values = {
+            "ILUM_USER": self.user,
+            "ILUM_GIT_USERNAME": self.git_username,
+            "ILUM_GIT_CREDENTIALS_DIR": str(self.git_credentials_dir)
+            if self.git_credentials_dir
+            else None,
+        }
+        return {k: v for k, v in values.items() if v}
+
+    @property
     def author_name(self) -> str:
         return self.user_fullname or self.user
 

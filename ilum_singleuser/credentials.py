@@ -44,8 +44,3 @@ def read_git_credentials(environ: Mapping[str, str] | None = None) -> Credential
     if password is not None and not username:
         username = env.get("ILUM_USER") or env.get("JUPYTERHUB_USER") or None
     return Credentials(username, password)
-
-
-def read_livy_credentials(environ: Mapping[str, str] | None = None) -> Credentials:
-    env = os.environ if environ is None else environ
-    return Credentials(env.get("ILUM_LIVY_USERNAME") or None, env.get("ILUM_LIVY_PASSWORD") or None)

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from .credentials import read_git_credentials
+from .credentials import Credentials, read_git_credentials
 from .errors import GitError
 from .redaction import redact
 
@@ -87,6 +87,7 @@ class Git:
     repo_url: str | None = None
     timeout: float = DEFAULT_TIMEOUT
     config: Mapping[str, str] = field(default_factory=dict)
+    credential_env: Mapping[str, str] = field(default_factory=dict)
 
     def _config_pairs(self) -> list[tuple[str, str]]:
         pairs: list[tuple[str, str]] = [("safe.directory", str(self.cwd))]
@@ -104,6 +105,7 @@ class Git:
             for k, v in os.environ.items()
             if not k.startswith(_INHERITED_GIT_VARIABLES_TO_DROP)
         }
+        env.update(self.credential_env)
         env.update(LANG="C", LC_ALL="C", GIT_TERMINAL_PROMPT="0", GCM_INTERACTIVE="never")
         if read_only:
             env["GIT_OPTIONAL_LOCKS"] = "0"
@@ -114,9 +116,12 @@ class Git:
             env[f"GIT_CONFIG_VALUE_{i}"] = value
         return env
 
+    def credentials(self) -> Credentials:
+        """What ``git-credential-ilum`` would answer for this git's processes right now."""
+        return read_git_credentials({**os.environ, **self.credential_env})
+
     def _secrets(self) -> list[str | None]:
-        creds = read_git_credentials()
-        return [creds.password]
+        return [self.credentials().password]
 
     def _fail(self, args: Sequence[str], returncode: int | None, stderr: str) -> GitCommandError:
         return GitCommandError(

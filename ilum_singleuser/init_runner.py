@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from .config import Config
-from .credentials import read_git_credentials, read_livy_credentials
+from .credentials import read_git_credentials
 from .errors import ConfigError, IlumError
 from .file_lock import exclusive_lock
 from .ownership import chown_paths
@@ -26,12 +26,17 @@ from .state_file import now_iso, write_state
 from .workspace_init import InitOutcome, WorkspaceInitialiser
 
 
-def make_logger(stream: TextIO, steps: list[str]) -> Callable[[str], None]:
+def known_secrets(config: Config) -> list[str | None]:
+    """Every secret a message could carry, read as the helper would read it right now."""
+    git_creds = read_git_credentials({**os.environ, **config.credential_env})
+    return [git_creds.password, config.git_password, config.livy_password]
+
+
+def make_logger(config: Config, stream: TextIO, steps: list[str]) -> Callable[[str], None]:
     """One line per step on ``stream``, every line redacted, each also kept for the state."""
 
     def log(message: str) -> None:
-        secrets = [read_git_credentials().password, read_livy_credentials().password]
-        line = redact(message, secrets)
+        line = redact(message, known_secrets(config))
         steps.append(line)
         stream.write(f"ilum-init: {line}\n")
         stream.flush()
@@ -56,7 +61,7 @@ def run_init(
     stream: TextIO = sys.stderr,
 ) -> int:
     steps: list[str] = []
-    log = make_logger(stream, steps)
+    log = make_logger(config, stream, steps)
     state: dict[str, Any] = {
         "outcome": "running",
         "started_at": now_iso(),
@@ -87,7 +92,7 @@ def run_init(
                 log(f"done: {outcome.case}, {outcome.branch} at {(outcome.head or '')[:12]}")
             except IlumError as exc:
                 state["outcome"] = "failed"
-                state["error"] = _error_fields(exc, log)
+                state["error"] = _error_fields(exc, config, log)
                 status = exc.exit_status
             _configure_sparkmagic(config, log)
             state["finished_at"] = now_iso()
@@ -95,7 +100,7 @@ def run_init(
             if owner is not None:
                 _hand_over(config, owner, state_dir)
     except IlumError as exc:  # the lock itself timed out
-        state.update(outcome="failed", error=_error_fields(exc, log), finished_at=now_iso())
+        state.update(outcome="failed", error=_error_fields(exc, config, log), finished_at=now_iso())
         write_state(config.state_path, state)
         status = exc.exit_status
     return status if strict else 0
@@ -126,9 +131,8 @@ def _outcome_fields(outcome: InitOutcome) -> dict[str, Any]:
     }
 
 
-def _error_fields(exc: IlumError, log: Callable[[str], None]) -> dict[str, str]:
-    secrets = [read_git_credentials().password, read_livy_credentials().password]
-    message = redact(str(exc), secrets)
+def _error_fields(exc: IlumError, config: Config, log: Callable[[str], None]) -> dict[str, str]:
+    message = redact(str(exc), known_secrets(config))
     log(f"failed ({exc.code}): {message}")
     if exc.hint:
         log(exc.hint)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,6 +36,7 @@ class RepoFetcher:
 
     workspace: Path
     repo_url: str
+    credential_env: Mapping[str, str] = field(default_factory=dict)
     timeout: float = DEFAULT_FETCH_TIMEOUT
     min_interval: float = DEFAULT_FETCH_MIN_INTERVAL
     clock: Callable[[], float] = time.monotonic
@@ -56,5 +57,10 @@ class RepoFetcher:
             )
         async with self._lock:
             self._last_start = now
-            git = Git(self.workspace, repo_url=self.repo_url, timeout=self.timeout)
+            git = Git(
+                self.workspace,
+                repo_url=self.repo_url,
+                timeout=self.timeout,
+                credential_env=self.credential_env,
+            )
             await git.run_async("fetch", "--prune", "--quiet")

@@ -9,7 +9,6 @@ from typing import Any
 
 from . import __version__
 from .config import Config
-from .credentials import read_livy_credentials
 from .git import GitCommandError
 from .livy_client import LivyClient
 from .repo_fetch import FetchRefused, RepoFetcher
@@ -69,6 +68,7 @@ class IlumServices:
         self.fetcher = RepoFetcher(
             config.workspace,
             config.repo_url,
+            credential_env=config.credential_env,
             timeout=tuning.fetch_timeout,
             min_interval=tuning.fetch_min_interval,
         )
@@ -81,16 +81,11 @@ class IlumServices:
         self._last: dict[str, dict[str, Any]] = {}
 
     def livy_client(self) -> LivyClient:
-        """A client with the credentials of this moment (a rotated Secret takes effect)."""
-        username = password = None
-        if self.config.livy_auth == "Basic_Access":
-            creds = read_livy_credentials()
-            username = creds.username or self.config.livy_username
-            password = creds.password if creds.password is not None else self.config.livy_password
+        basic = self.config.livy_auth == "Basic_Access"
         return LivyClient(
             self.config.livy_url,
-            username=username,
-            password=password,
+            username=self.config.livy_username if basic else None,
+            password=self.config.livy_password if basic else None,
             connect_timeout=self.tuning.livy_connect_timeout,
             total_timeout=self.tuning.livy_timeout,
             page_size=self.tuning.livy_page_size,
@@ -114,17 +109,6 @@ class IlumServices:
         self._last[part] = result
         return result
 
-    def _spark_pending(self) -> dict[str, Any]:
-        return {
-            "endpoint": self.config.livy_url,
-            "reachable": False,
-            "error": "no answer from the Livy-proxy yet; still waiting",
-            "latency_ms": None,
-            "total": 0,
-            "user": self.config.user,
-            "sessions": [],
-        }
-
     def init_state(self) -> dict[str, Any]:
         return read_state(self.config.state_path)
 
@@ -134,7 +118,11 @@ class IlumServices:
         Livy-proxy never holds up the repository state, nor a slow repository the sessions."""
         repo, spark = await asyncio.gather(
             self._bounded("repo", self.repo.read()),
-            self._bounded("spark", self.spark.status(), self._spark_pending()),
+            self._bounded(
+                "spark",
+                self.spark.status(),
+                self.spark.unanswered("no answer from the Livy-proxy yet; still waiting"),
+            ),
         )
         return {
             "repo": repo,

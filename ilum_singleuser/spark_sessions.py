@@ -84,18 +84,21 @@ class SparkSessions:
 
         return await self.flight.get(_LISTING, produce, fresh=fresh)
 
-    async def status(self, fresh: bool = False) -> dict[str, Any]:
-        """The API's Spark object."""
-        client = self.make_client()
-        answer: dict[str, Any] = {
-            "endpoint": client.endpoint,
+    def unanswered(self, error: str | None = None) -> dict[str, Any]:
+        """The API's Spark object when the Livy-proxy gave no session list."""
+        return {
+            "endpoint": self.make_client().endpoint,
             "reachable": False,
-            "error": None,
+            "error": error,
             "latency_ms": None,
             "total": 0,
             "user": self.user,
             "sessions": [],
         }
+
+    async def status(self, fresh: bool = False) -> dict[str, Any]:
+        """The API's Spark object."""
+        answer = self.unanswered()
         listing = await self._listing(fresh)
         if isinstance(listing, LivyError):
             return {**answer, "error": str(listing)}

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 from .config import Config
-from .credentials import read_livy_credentials
 
 MANAGED_RECORD = ".ilum-managed.json"
 KERNEL_CREDENTIAL_KEYS = (
@@ -50,13 +49,12 @@ def config_path(workspace: Path, environ: Mapping[str, str] | None = None) -> Pa
 def desired_settings(config: Config) -> dict[str, Any]:
     """The flat ``a.b`` keys and values Ilum wants in sparkmagic's config."""
     wanted: dict[str, Any] = {}
-    creds = read_livy_credentials()
     basic = config.livy_auth == "Basic_Access"
     for key in KERNEL_CREDENTIAL_KEYS:
         wanted[f"{key}.url"] = config.livy_url.rstrip("/")
         wanted[f"{key}.auth"] = config.livy_auth
-        wanted[f"{key}.username"] = (creds.username or "") if basic else ""
-        wanted[f"{key}.password"] = (creds.password or "") if basic else ""
+        wanted[f"{key}.username"] = (config.livy_username or "") if basic else ""
+        wanted[f"{key}.password"] = (config.livy_password or "") if basic else ""
     wanted.update(
         {
             "livy_session_startup_timeout_seconds": SESSION_STARTUP_TIMEOUT_SECONDS,

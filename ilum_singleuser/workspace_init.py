@@ -18,7 +18,6 @@ from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit
 
 from .config import Config, default_templates_dir, redact_url
-from .credentials import read_git_credentials
 from .errors import AuthError, WorkspaceError
 from .git import Git, GitCommandError, credential_helper_command, credential_scope
 from .remote_probe import Probe, wait_for_repository
@@ -85,8 +84,16 @@ class WorkspaceInitialiser:
         self.workspace = config.workspace
         self.repo_url = config.repo_url
         self.scratch = config.state_path.parent / "tmp"
-        self.git = Git(self.workspace, repo_url=self.repo_url, timeout=NETWORK_TIMEOUT)
+        self.git = self._git(self.workspace)
         self.outcome = InitOutcome()
+
+    def _git(self, cwd: Path) -> Git:
+        return Git(
+            cwd,
+            repo_url=self.repo_url,
+            timeout=NETWORK_TIMEOUT,
+            credential_env=self.config.credential_env,
+        )
 
     # -- the run -------------------------------------------------------------------------
 
@@ -135,7 +142,7 @@ class WorkspaceInitialiser:
             return self.git.run(*args, input=input).stdout
         except GitCommandError as exc:
             if auth_failure(exc):
-                user = read_git_credentials().username or "(none)"
+                user = self.git.credentials().username or "(none)"
                 raise AuthError(
                     f"Gitea refused the login of user {user!r} at {self.repo_url} while {what}"
                 ) from None
@@ -164,14 +171,14 @@ class WorkspaceInitialiser:
             timeout = min(timeout, EXISTING_CHECKOUT_WAIT)
         self.log(f"checking repository {self.repo_url}")
         return wait_for_repository(
-            self.repo_url, read_git_credentials, timeout, self.config.user, self.log
+            self.repo_url, self.git.credentials, timeout, self.config.user, self.log
         )
 
     def _build_git_dir_aside(self, probe: Probe) -> None:
         """Init and fetch in scratch space, then rename ``.git`` into the workspace at once."""
         aside = self.scratch / "repo"
         aside.mkdir(parents=True)
-        git = Git(aside, repo_url=self.repo_url, timeout=NETWORK_TIMEOUT)
+        git = self._git(aside)
         branch = self.config.git_branch or probe.default_branch or DEFAULT_BRANCH
         self.log("creating the repository")
         git.run("init", "--quiet", f"--initial-branch={branch}")

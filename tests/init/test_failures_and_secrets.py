@@ -273,3 +273,24 @@ def test_git_timeout_kills_the_whole_process_group(tmp_path, hanging_server):
         git_layer.run("ls-remote", "--", f"{hanging_server}/x.git")
 
     assert time.monotonic() - started < 5
+
+
+def test_credential_flags_reach_the_credential_helper_git_runs(setup: InitSetup, tmp_path):
+    # The helper is git's child: flags must travel to it, not only to our own process.
+    secret = tmp_path / "secret-by-flag"
+    secret.mkdir()
+    (secret / "password").write_text(GIT_PASSWORD)
+    user = setup.env["ILUM_GIT_USERNAME"]
+
+    result = setup.run(
+        "--strict",
+        "--git-username",
+        user,
+        "--git-credentials-dir",
+        str(secret),
+        ILUM_GIT_USERNAME="",
+        ILUM_GIT_PASSWORD="",
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert git(setup.bare, "rev-parse", "main") == git(setup.workspace, "rev-parse", "HEAD")

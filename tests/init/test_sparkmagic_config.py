@@ -111,3 +111,22 @@ def test_basic_access_credentials_go_only_into_the_owner_readable_config(setup: 
     assert read_with_sparkmagic(setup)["python"]["password"] == "livy:secret@1"
     assert "livy:secret@1" not in result.stderr
     assert "livy:secret@1" not in json.dumps(setup.state())
+
+
+def test_livy_user_given_as_a_flag_reaches_sparkmagic(setup: InitSetup):
+    result = setup.run(
+        "--strict",
+        "--livy-auth",
+        "Basic_Access",
+        "--livy-username",
+        "flag-user",
+        ILUM_LIVY_PASSWORD="pw-from-env",
+    )
+
+    assert result.returncode == 0
+    seen = read_with_sparkmagic(setup)["python"]
+    assert (seen["username"], seen["password"], seen["auth"]) == (
+        "flag-user",
+        "pw-from-env",
+        "Basic_Access",
+    )
