@@ -19,6 +19,7 @@ from .config import Config
 from .credentials import read_git_credentials
 from .errors import ConfigError, IlumError
 from .file_lock import exclusive_lock
+from .git import Git
 from .ownership import chown_paths
 from .redaction import redact
 from .sparkmagic_config import config_path, merge_sparkmagic_config
@@ -30,6 +31,10 @@ def known_secrets(config: Config) -> list[str | None]:
     """Every secret a message could carry, read as the helper would read it right now."""
     git_creds = read_git_credentials({**os.environ, **config.credential_env})
     return [git_creds.password, config.git_password, config.livy_password]
+
+
+# Cases in which the run writes nothing into the working tree (only into .git).
+UNTOUCHED_WORKTREE_CASES = frozenset({"existing-checkout", "push-pending"})
 
 
 def make_logger(config: Config, stream: TextIO, steps: list[str]) -> Callable[[str], None]:
@@ -98,7 +103,8 @@ def run_init(
             state["finished_at"] = now_iso()
             write_state(config.state_path, state)
             if owner is not None:
-                _hand_over(config, owner, state_dir)
+                worktree_untouched = state["case"] in UNTOUCHED_WORKTREE_CASES
+                _hand_over(config, owner, state_dir, walk_tracked=not worktree_untouched)
     except IlumError as exc:  # the lock itself timed out
         state.update(outcome="failed", error=_error_fields(exc, config, log), finished_at=now_iso())
         write_state(config.state_path, state)
@@ -154,19 +160,21 @@ def _configure_sparkmagic(config: Config, log: Callable[[str], None]) -> None:
         log("kept the user's sparkmagic settings: " + ", ".join(result.kept_user_keys))
 
 
-def _hand_over(config: Config, owner: tuple[int, int], state_dir: Path) -> None:
-    """Whatever this run may have created becomes the notebook user's."""
+def _hand_over(
+    config: Config, owner: tuple[int, int], state_dir: Path, *, walk_tracked: bool
+) -> None:
+    """Whatever this run may have created becomes the notebook user's. The tracked files are
+    walked only when this run may have written some (not on an ordinary repeat start)."""
     ws = config.workspace
     spark_dir = config_path(ws).parent
     singles = [ws, *_created_parents(state_dir, ws), *_created_parents(spark_dir, ws)]
-    singles += [ws / p for p in _tracked_or_templated(config)]
+    if walk_tracked:
+        singles += [ws / p for p in _tracked_paths(config)]
     chown_paths(singles, owner, [ws / ".git", state_dir, spark_dir])
 
 
-def _tracked_or_templated(config: Config) -> list[str]:
+def _tracked_paths(config: Config) -> list[str]:
     """Tracked files and their folders: the checkout and the templates we wrote."""
-    from .git import Git
-
     out = Git(config.workspace).run("ls-files", "-z", check=False, read_only=True).stdout
     paths: set[str] = set()
     for rel in filter(None, out.split("\0")):

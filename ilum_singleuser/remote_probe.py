@@ -8,6 +8,7 @@ is refused. The advertisement also names the default branch, so no extra git cal
 from __future__ import annotations
 
 import base64
+import os
 import random
 import re
 import subprocess
@@ -103,7 +104,7 @@ def probe_file(url: str) -> Probe:
         capture_output=True,
         check=False,
         timeout=30,
-        env={"LANG": "C", "LC_ALL": "C", "GIT_TERMINAL_PROMPT": "0", "PATH": "/usr/bin:/bin"},
+        env={**os.environ, "LANG": "C", "LC_ALL": "C", "GIT_TERMINAL_PROMPT": "0"},
     )
     lines = out.stdout.decode("utf-8", "replace").replace("\t", " ").splitlines()
     # `ls-remote --symref` prints "ref: refs/heads/main HEAD" for the default branch.
