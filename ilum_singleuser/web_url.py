@@ -39,7 +39,9 @@ def web_url(url: str | None) -> str | None:
         if not match:
             return None
         return _page("https", match["host"], "/" + match["path"])
-    parts = urlsplit(url)
+    # Credentials go first: an unencoded password (``/``, ``:``, ``@`` in it) would otherwise be
+    # taken for the host or the port.
+    parts = urlsplit(redact_url(url))
     if not parts.hostname:
         return None
     hostname = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname

@@ -48,3 +48,15 @@ def test_no_remote_has_no_page():
     assert display_remote(None) is None
     assert web_url(None) is None
     assert web_url("http://gitea.example/") is None
+
+
+@pytest.mark.parametrize(
+    "remote",
+    [
+        "http://someone:p@ss:/#%? word@127.0.0.1:3000/o/r.git",
+        "http://someone:p/x@127.0.0.1:3000/o/r.git",
+    ],
+)
+def test_hand_typed_unencoded_password_is_neither_host_nor_port(remote):
+    assert web_url(remote) == "http://127.0.0.1:3000/o/r"
+    assert display_remote(remote) == "http://127.0.0.1:3000/o/r.git"
