@@ -1,0 +1,1 @@
+"""What the init and the server share: settings, errors, redaction, credentials, the git runner."""

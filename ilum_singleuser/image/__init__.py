@@ -1,0 +1,1 @@
+"""What the notebook image runs at start besides Jupyter (the SSH hook)."""

@@ -1,0 +1,1 @@
+"""ilum-init: the init container command that prepares the workspace."""

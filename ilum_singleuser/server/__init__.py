@@ -1,0 +1,1 @@
+"""The Jupyter server extension: the REST API over the repository and the Spark sessions."""
