@@ -61,7 +61,7 @@ def raw_sequence(url: str, workspace: Path, templates: Path, env: dict[str, str]
 def ilum_init(env: dict[str, str]) -> float:
     started = time.perf_counter()
     subprocess.run(
-        [sys.executable, "-m", "ilum_singleuser.cli", "--strict"],
+        [sys.executable, "-m", "ilum_singleuser.init.cli", "--strict"],
         env=env,
         check=True,
         capture_output=True,

@@ -9,7 +9,7 @@ except ImportError:  # a source checkout that was never built
 
 
 def _jupyter_server_extension_points() -> list[dict[str, object]]:
-    from .extension import IlumExtension  # the CLI must not pay for importing jupyter_server
+    from .server.extension import IlumExtension  # the CLI must not pay for importing jupyter_server
 
     return [{"module": "ilum_singleuser", "app": IlumExtension}]
 

@@ -71,7 +71,7 @@ def main() -> int:
             "JUPYTER_CONFIG_DIR": str(home / ".jupyter"),
         }
         say("running ilum-init (what the init container does)")
-        init = [sys.executable, "-m", "ilum_singleuser.cli", "--strict"]
+        init = [sys.executable, "-m", "ilum_singleuser.init.cli", "--strict"]
         subprocess.run(init, env=env, check=True)
         log = ["git", "log", "--stat", "--format=commit %h by %an: %s"]
         subprocess.run(log, cwd=home, env=env, check=True)

@@ -67,7 +67,7 @@ def credential_helper_command() -> str:
     """What ``credential.helper`` is set to: the installed helper, or this interpreter's module."""
     if shutil.which("git-credential-ilum"):
         return "ilum"
-    return f"!{shlex.quote(sys.executable)} -m ilum_singleuser.credential_helper"
+    return f"!{shlex.quote(sys.executable)} -m ilum_singleuser.core.credential_helper"
 
 
 def credential_scope(repo_url: str) -> str | None:

@@ -175,11 +175,11 @@ def expand_repo_url(template: str, git_url: str, org: str, username: str) -> str
 
 def default_templates_dir() -> Path:
     """The templates shipped in the wheel, or ``init/templates`` in a source checkout."""
-    here = Path(__file__).resolve().parent
-    packaged = here / "default_templates"
+    package = Path(__file__).resolve().parents[1]
+    packaged = package / "default_templates"
     if packaged.is_dir():
         return packaged
-    return here.parent / "init" / "templates"
+    return package.parent / "init" / "templates"
 
 
 def _clean(value: str | None) -> str | None:

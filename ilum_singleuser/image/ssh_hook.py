@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from .ownership import default_owner
+from ..core.ownership import default_owner
 
 ENABLED_ENV = "ILUM_SSH_ENABLED"
 SSH_DIR_ENV = "ILUM_SSH_DIR"
@@ -44,7 +44,7 @@ _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"", "0", "false", "no", "off"})
 
 SSHD_CONFIG_TEMPLATE = """\
-# Rendered by ilum_singleuser.ssh_hook at server start. sshd runs as the notebook user, so the
+# Rendered by ilum_singleuser.image.ssh_hook at server start. sshd runs as the notebook user, so the
 # only account it can log in is that user's.
 Port {port}
 PidFile {pid_file}
@@ -257,7 +257,7 @@ def start(
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m ilum_singleuser.ssh_hook",
+        prog="python -m ilum_singleuser.image.ssh_hook",
         description="Start sshd for the notebook user when ILUM_SSH_ENABLED is true.",
     )
     parser.add_argument("action", choices=["start"])

@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit
 
-from .config import Config, default_templates_dir, redact_url
-from .errors import AuthError, WorkspaceError
-from .git import Git, GitCommandError, credential_helper_command, credential_scope
+from ..core.errors import AuthError, WorkspaceError
+from ..core.git import Git, GitCommandError, credential_helper_command, credential_scope
+from ..core.settings import Config, default_templates_dir, redact_url
 from .remote_probe import Probe, wait_for_repository
 from .templates import copy_templates, iter_template_files, path_is_free, same_content
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import __version__
-from .config import SETTINGS, load_config
-from .errors import ConfigError
-from .init_runner import record_config_error, run_init
-from .ownership import default_owner, parse_owner
+from .. import __version__
+from ..core.errors import ConfigError
+from ..core.ownership import default_owner, parse_owner
+from ..core.settings import SETTINGS, load_config
+from .runner import record_config_error, run_init
 
 EPILOG = """\
 Secrets (ILUM_GIT_PASSWORD, ILUM_LIVY_PASSWORD) have no flag: a command line is visible to

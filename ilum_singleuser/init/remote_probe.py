@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from .credentials import Credentials
-from .errors import AuthError, WaitTimeout
+from ..core.credentials import Credentials
+from ..core.errors import AuthError, WaitTimeout
 
 _SYMREF_HEAD = re.compile(r"symref=HEAD:refs/heads/(\S+)")
 _BRANCH_REF = re.compile(r"([0-9a-f]{40,64}) refs/heads/(\S+)")

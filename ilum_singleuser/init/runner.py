@@ -15,16 +15,16 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
-from .config import Config
-from .credentials import read_git_credentials
-from .errors import ConfigError, IlumError
-from .file_lock import exclusive_lock
-from .git import Git
-from .ownership import chown_paths
-from .redaction import redact
+from ..core.credentials import read_git_credentials
+from ..core.errors import ConfigError, IlumError
+from ..core.file_lock import exclusive_lock
+from ..core.git import Git
+from ..core.ownership import chown_paths
+from ..core.redaction import redact
+from ..core.settings import Config
+from ..core.state_file import now_iso, write_state
+from .case_table import InitOutcome, WorkspaceInitialiser
 from .sparkmagic_config import config_path, merge_sparkmagic_config
-from .state_file import now_iso, write_state
-from .workspace_init import InitOutcome, WorkspaceInitialiser
 
 
 def known_secrets(config: Config) -> list[str | None]:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .config import Config
+from ..core.settings import Config
 
 MANAGED_RECORD = ".ilum-managed.json"
 KERNEL_CREDENTIAL_KEYS = (

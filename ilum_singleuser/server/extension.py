@@ -1,7 +1,7 @@
 """The Jupyter server extension: settings as traitlets, one services object, the REST routes.
 
 Shared settings (``livy_url``, ``workspace``, ``user``, ...) are generated from
-:data:`ilum_singleuser.config.SETTINGS`, so the traitlet, the ``ilum-init`` flag and the
+:data:`ilum_singleuser.core.settings.SETTINGS`, so the traitlet, the ``ilum-init`` flag and the
 environment variable are one setting. Left unset, a traitlet falls back to its ``ILUM_*``
 environment variable and then to the documented default (:func:`load_config`). Secrets are not
 traitlets: they are read from the environment or the mounted Secret when used.
@@ -14,8 +14,8 @@ from typing import Any
 from jupyter_server.extension.application import ExtensionApp
 from traitlets import CUnicode, Float, HasTraits, Int, TraitType, Unicode
 
-from .config import SETTINGS, load_config
-from .errors import ConfigError
+from ..core.errors import ConfigError
+from ..core.settings import SETTINGS, load_config
 from .handlers import ROUTES
 from .services import IlumServices, Tuning
 

@@ -19,8 +19,8 @@ from urllib.parse import urlencode
 
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest, HTTPResponse
 
-from .config import redact_url
-from .redaction import redact
+from ..core.redaction import redact
+from ..core.settings import redact_url
 
 DEFAULT_PAGE_SIZE = 100
 DEFAULT_CONNECT_TIMEOUT = 3.0

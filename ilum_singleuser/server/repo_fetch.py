@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .git import Git
+from ..core.git import Git
 from .repo_reader import find_git_dirs
 
 DEFAULT_FETCH_TIMEOUT = 60.0

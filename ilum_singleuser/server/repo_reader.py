@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from .git import Git, GitCommandError
+from ..core.git import Git, GitCommandError
 from .repo_status import (
     DEFAULT_CHANGES_CAP,
     LastCommit,

@@ -1,6 +1,6 @@
 """Repository sync state from ``git status --porcelain=v2 --branch -z``: pure parsing.
 
-Nothing here runs git or touches the network; :mod:`ilum_singleuser.repo_reader` runs the
+Nothing here runs git or touches the network; :mod:`ilum_singleuser.server.repo_reader` runs the
 commands and hands their output to :func:`parse_porcelain_v2` and :func:`build_repo`.
 """
 

@@ -7,14 +7,14 @@ from collections.abc import Coroutine
 from dataclasses import dataclass
 from typing import Any
 
-from . import __version__
-from .config import Config
-from .git import GitCommandError
+from .. import __version__
+from ..core.git import GitCommandError
+from ..core.settings import Config
+from ..core.state_file import read_state
 from .livy_client import LivyClient
 from .repo_fetch import FetchRefused, RepoFetcher
 from .repo_reader import RepoReader
 from .spark_sessions import SparkActionError, SparkSessions
-from .state_file import read_state
 
 
 def _retrieve(task: asyncio.Future[Any]) -> None:

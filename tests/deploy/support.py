@@ -13,7 +13,7 @@ from typing import Any
 
 from traitlets.config import Config, PyFileConfigLoader
 
-from ilum_singleuser.templates import iter_template_files
+from ilum_singleuser.init.templates import iter_template_files
 
 REPO = Path(__file__).parents[2]
 INIT = REPO / "init"

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from ilum_singleuser import ssh_hook
+from ilum_singleuser.image import ssh_hook
 
 HOOK = Path(__file__).parents[2] / "images" / "start-hooks" / "50-ilum-sshd"
 SSHD = shutil.which("sshd", path=os.environ.get("PATH", "") + ":/usr/sbin")
@@ -155,7 +155,7 @@ def test_the_image_hook_runs_the_module_and_is_not_sourced():
     # an executable without the suffix is run as a child instead.
     assert not HOOK.name.endswith(".sh")
     assert os.access(HOOK, os.X_OK)
-    assert "python -m ilum_singleuser.ssh_hook start" in HOOK.read_text()
+    assert "python -m ilum_singleuser.image.ssh_hook start" in HOOK.read_text()
 
 
 def test_the_hook_command_reports_off_by_default(tmp_path):

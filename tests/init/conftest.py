@@ -33,7 +33,7 @@ class InitSetup:
 
     def run(self, *flags: str, timeout: float = 120, **env: str) -> subprocess.CompletedProcess:
         return subprocess.run(
-            [sys.executable, "-m", "ilum_singleuser.cli", *flags],
+            [sys.executable, "-m", "ilum_singleuser.init.cli", *flags],
             env={**self.env, **env},
             capture_output=True,
             text=True,

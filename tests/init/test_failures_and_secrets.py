@@ -212,13 +212,13 @@ def test_bad_settings_give_a_clear_message_and_the_configuration_code(
 
 def test_help_names_the_environment_variable_of_every_flag():
     out = subprocess.run(
-        [sys.executable, "-m", "ilum_singleuser.cli", "--help"],
+        [sys.executable, "-m", "ilum_singleuser.init.cli", "--help"],
         capture_output=True,
         text=True,
         check=True,
     ).stdout
 
-    from ilum_singleuser.config import SETTINGS
+    from ilum_singleuser.core.settings import SETTINGS
 
     for setting in SETTINGS:
         if setting.secret:
@@ -265,7 +265,7 @@ def test_gitea_that_hangs_is_given_up_on_at_the_timeout(setup: InitSetup, hangin
 
 
 def test_git_timeout_kills_the_whole_process_group(tmp_path, hanging_server):
-    from ilum_singleuser.git import Git, GitCommandError
+    from ilum_singleuser.core.git import Git, GitCommandError
 
     git_layer = Git(tmp_path, repo_url=f"{hanging_server}/x.git", timeout=1)
     started = time.monotonic()

@@ -20,7 +20,7 @@ from tests.init.conftest import InitSetup, push_commits
 KILL_AT = textwrap.dedent(
     """
     import os, signal, sys
-    from ilum_singleuser import cli, workspace_init, templates
+    from ilum_singleuser.init import cli, case_table, templates
 
     def killing(original):
         def wrapper(*args, **kwargs):
@@ -36,14 +36,13 @@ KILL_AT = textwrap.dedent(
 
 PATCHES = {
     # The clone: objects fetched into the scratch repository, .git not yet in place.
-    "during the clone": "workspace_init.Git.run = (lambda orig: lambda self, *a, **k: "
+    "during the clone": "case_table.Git.run = (lambda orig: lambda self, *a, **k: "
     "(killing(orig)(self, *a, **k) if a[:1] == ('fetch',) and 'tmp' in str(self.cwd) "
-    "else orig(self, *a, **k)))(workspace_init.Git.run)",
-    "after copying templates": "workspace_init.copy_templates = "
-    "killing(workspace_init.copy_templates)",
-    "after the commit, before the push": "workspace_init.WorkspaceInitialiser._set_upstream = "
-    "killing(workspace_init.WorkspaceInitialiser._set_upstream)",
-    "halfway through checking out remote files": "workspace_init.WorkspaceInitialiser"
+    "else orig(self, *a, **k)))(case_table.Git.run)",
+    "after copying templates": "case_table.copy_templates = killing(case_table.copy_templates)",
+    "after the commit, before the push": "case_table.WorkspaceInitialiser._set_upstream = "
+    "killing(case_table.WorkspaceInitialiser._set_upstream)",
+    "halfway through checking out remote files": "case_table.WorkspaceInitialiser"
     "._restore_missing_files = (lambda orig: lambda self, marker: "
     "(self.git.run('reset', '--quiet', '--mixed', check=False), "
     "os.kill(os.getpid(), signal.SIGKILL)))(None)",
@@ -108,7 +107,7 @@ def test_checkout_of_remote_files_killed_halfway_is_completed(setup: InitSetup):
 def test_two_runs_at_once_take_turns_and_commit_templates_once(setup: InitSetup):
     procs = [
         subprocess.Popen(
-            [sys.executable, "-m", "ilum_singleuser.cli", "--strict"],
+            [sys.executable, "-m", "ilum_singleuser.init.cli", "--strict"],
             env=setup.env,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,

@@ -8,12 +8,16 @@ from pathlib import Path, PurePosixPath
 
 import pytest
 
-from ilum_singleuser.config import load_config, redact_url
-from ilum_singleuser.credential_helper import answer
-from ilum_singleuser.errors import ConfigError
-from ilum_singleuser.redaction import redact
-from ilum_singleuser.remote_probe import backoff_delays, parse_advertisement, wait_for_repository
-from ilum_singleuser.templates import iter_template_files, path_is_free
+from ilum_singleuser.core.credential_helper import answer
+from ilum_singleuser.core.errors import ConfigError
+from ilum_singleuser.core.redaction import redact
+from ilum_singleuser.core.settings import load_config, redact_url
+from ilum_singleuser.init.remote_probe import (
+    backoff_delays,
+    parse_advertisement,
+    wait_for_repository,
+)
+from ilum_singleuser.init.templates import iter_template_files, path_is_free
 
 
 def test_defaults_follow_ilums_helm_values():
@@ -75,8 +79,8 @@ def test_waiting_ends_at_the_deadline_without_oversleeping():
         slept.append(s)
         now[0] += s
 
-    from ilum_singleuser.credentials import Credentials
-    from ilum_singleuser.errors import WaitTimeout
+    from ilum_singleuser.core.credentials import Credentials
+    from ilum_singleuser.core.errors import WaitTimeout
 
     with pytest.raises(WaitTimeout):
         wait_for_repository(
@@ -153,6 +157,6 @@ def test_redact_masks_known_secrets_and_url_credentials():
 
 
 def test_default_templates_folder_exists_in_a_source_checkout():
-    from ilum_singleuser.config import default_templates_dir
+    from ilum_singleuser.core.settings import default_templates_dir
 
     assert Path(default_templates_dir()).is_dir()

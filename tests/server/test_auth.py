@@ -12,7 +12,7 @@ from jupyter_server.auth.authorizer import Authorizer
 from tornado.httpclient import AsyncHTTPClient
 from tornado.web import RequestHandler
 
-from ilum_singleuser.handlers import IlumHandler
+from ilum_singleuser.server.handlers import IlumHandler
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 import ilum_singleuser
-from ilum_singleuser.config import SETTINGS
-from ilum_singleuser.extension import IlumExtension
+from ilum_singleuser.core.settings import SETTINGS
+from ilum_singleuser.server.extension import IlumExtension
 
 ROOT = Path(__file__).resolve().parents[2]
 

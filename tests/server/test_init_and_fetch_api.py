@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from ilum_singleuser import __version__
-from ilum_singleuser.git import Git
-from ilum_singleuser.state_file import write_state
+from ilum_singleuser.core.git import Git
+from ilum_singleuser.core.state_file import write_state
 from ilum_singleuser.testing.git_http_server import GitHTTPServer
 from tests.conftest import GIT_PASSWORD, GIT_USER, ORG, git
 

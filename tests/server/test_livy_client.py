@@ -7,8 +7,13 @@ import time
 
 import pytest
 
-from ilum_singleuser.livy_client import LivyBadAnswer, LivyClient, LivyError, parse_session_page
-from ilum_singleuser.spark_sessions import map_session
+from ilum_singleuser.server.livy_client import (
+    LivyBadAnswer,
+    LivyClient,
+    LivyError,
+    parse_session_page,
+)
+from ilum_singleuser.server.spark_sessions import map_session
 from ilum_singleuser.testing.livy_double import LIVY_STATES, LivyDouble
 
 

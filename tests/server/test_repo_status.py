@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from ilum_singleuser.repo_status import (
+from ilum_singleuser.server.repo_status import (
     build_repo,
     detect_operation,
     parse_last_commit,

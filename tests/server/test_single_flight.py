@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from ilum_singleuser.single_flight import SingleFlight
+from ilum_singleuser.server.single_flight import SingleFlight
 
 
 class Clock:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ilum_singleuser.web_url import display_remote, web_url
+from ilum_singleuser.server.web_url import display_remote, web_url
 
 
 @pytest.mark.parametrize(

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from ilum_singleuser.state_file import now_iso, write_state
+from ilum_singleuser.core.state_file import now_iso, write_state
 from ilum_singleuser.testing.git_http_server import GitHTTPServer
 from ilum_singleuser.testing.livy_double import LivyDouble
 
