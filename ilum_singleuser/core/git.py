@@ -16,10 +16,10 @@ import asyncio
 import contextlib
 import os
 import shlex
-import shutil
 import signal
 import subprocess
 import sys
+import sysconfig
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -64,10 +64,14 @@ class GitResult:
 
 
 def credential_helper_command() -> str:
-    """What ``credential.helper`` is set to: the installed helper, or this interpreter's module."""
-    if shutil.which("git-credential-ilum"):
-        return "ilum"
-    return f"!{shlex.quote(sys.executable)} -m ilum_singleuser.core.credential_helper"
+    """What ``credential.helper`` is set to: the helper by absolute path, so that git finds it
+    from any shell, also a login shell whose ``/etc/profile`` reset PATH or a conda env without
+    this package. ilum-init rewrites it on every start, so an image that moves it heals."""
+    script = Path(sysconfig.get_path("scripts")) / "git-credential-ilum"
+    if os.access(script, os.X_OK):
+        return f"!{shlex.quote(str(script))}"
+    # -I: the workspace (git's cwd) must not shadow a module the helper imports.
+    return f"!{shlex.quote(sys.executable)} -I -m ilum_singleuser.core.credential_helper"
 
 
 def credential_scope(repo_url: str) -> str | None:
