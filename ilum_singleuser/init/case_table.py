@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 from ..core.errors import AuthError, WorkspaceError
 from ..core.git import Git, GitCommandError, credential_helper_command, credential_scope
 from ..core.settings import Config, default_templates_dir, redact_url
+from .notebook_metadata import with_kernel_metadata
 from .remote_probe import Probe, wait_for_repository
 from .templates import copy_templates, iter_template_files, path_is_free, same_content
 
@@ -272,6 +273,7 @@ class WorkspaceInitialiser:
         self.git.run("symbolic-ref", "HEAD", f"refs/heads/{branch}")
         templates_dir = self.config.templates_dir or default_templates_dir()
         templates = [t for t in iter_template_files(templates_dir) if not _runtime_path(t.rel)]
+        templates = with_kernel_metadata(templates, self.scratch, self.log)
         self.log(f"copying templates from {templates_dir}")
         copied = copy_templates(templates, self.workspace, self.scratch)
         self.outcome.templates_copied = copied
