@@ -92,6 +92,8 @@ class Git:
     timeout: float = DEFAULT_TIMEOUT
     config: Mapping[str, str] = field(default_factory=dict)
     credential_env: Mapping[str, str] = field(default_factory=dict)
+    # Set after the inherited GIT_* variables are dropped: e.g. a temporary GIT_INDEX_FILE.
+    extra_env: Mapping[str, str] = field(default_factory=dict)
 
     def _config_pairs(self) -> list[tuple[str, str]]:
         pairs: list[tuple[str, str]] = [("safe.directory", str(self.cwd))]
@@ -110,6 +112,7 @@ class Git:
             if not k.startswith(_INHERITED_GIT_VARIABLES_TO_DROP)
         }
         env.update(self.credential_env)
+        env.update(self.extra_env)
         env.update(LANG="C", LC_ALL="C", GIT_TERMINAL_PROMPT="0", GCM_INTERACTIVE="never")
         if read_only:
             env["GIT_OPTIONAL_LOCKS"] = "0"
@@ -162,6 +165,7 @@ class Git:
         self,
         *args: str,
         check: bool = True,
+        input: bytes | None = None,
         timeout: float | None = None,
         read_only: bool = False,
     ) -> GitResult:
@@ -171,13 +175,13 @@ class Git:
             *args,
             cwd=self.cwd,
             env=self.env(read_only=read_only),
-            stdin=asyncio.subprocess.DEVNULL,
+            stdin=asyncio.subprocess.PIPE if input is not None else asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
             start_new_session=True,
         )
         try:
-            out, err = await asyncio.wait_for(proc.communicate(), timeout or self.timeout)
+            out, err = await asyncio.wait_for(proc.communicate(input), timeout or self.timeout)
         except (asyncio.TimeoutError, asyncio.CancelledError) as exc:
             _kill_group(proc.pid)
             await proc.wait()

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import os
 import string
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from .errors import ConfigError
+from .snapshot import DEFAULT_AUTOSAVE_EXCLUDE, parse_exclude_setting
 
 DEFAULT_GIT_URL = "http://ilum-gitea-http:3000"
 DEFAULT_GIT_ORG = "ilum-jupyterhub"
@@ -24,6 +25,11 @@ DEFAULT_LIVY_URL = "http://ilum-core:9888"
 DEFAULT_INIT_TIMEOUT = 300.0
 LIVY_AUTH_CHOICES = ("None", "Basic_Access")
 REPO_URL_PLACEHOLDERS = frozenset({"git_url", "org", "username"})
+DEFAULT_AUTOSAVE_INTERVAL = 300.0
+DEFAULT_AUTOSAVE_STOP_TIMEOUT = 20.0
+DEFAULT_AUTOSAVE_MAX_FILE_MB = 25.0
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
 
 
 @dataclass(frozen=True)
@@ -89,6 +95,36 @@ SETTINGS: tuple[Setting, ...] = (
         "ILUM_STATE_DIR",
         "Where ilum-init keeps its state file and lock (default: <workspace>/.local/state/ilum).",
     ),
+    Setting(
+        "autosave",
+        "ILUM_AUTOSAVE",
+        "Keep a snapshot of uncommitted and unpushed work on the branch ilum-autosave/<branch> "
+        "and restore it on a fresh volume: true or false (default: true).",
+    ),
+    Setting(
+        "autosave_interval",
+        "ILUM_AUTOSAVE_INTERVAL",
+        "Seconds between two autosave checks; a snapshot is pushed only when the work changed "
+        "(default: 300).",
+    ),
+    Setting(
+        "autosave_stop_timeout",
+        "ILUM_AUTOSAVE_STOP_TIMEOUT",
+        "Seconds the server may spend on the last snapshot when it stops (default: 20).",
+    ),
+    Setting(
+        "autosave_max_file_mb",
+        "ILUM_AUTOSAVE_MAX_FILE_MB",
+        "Files bigger than this many MB stay out of a snapshot and are listed as skipped "
+        "(default: 25).",
+    ),
+    Setting(
+        "autosave_exclude",
+        "ILUM_AUTOSAVE_EXCLUDE",
+        "gitignore-style patterns, separated by commas, never put in a snapshot "
+        f"(default: {','.join(DEFAULT_AUTOSAVE_EXCLUDE)}); runtime files such as .ssh/ and "
+        ".sparkmagic/ are always left out.",
+    ),
 )
 
 SETTINGS_BY_ATTR = {s.attr: s for s in SETTINGS}
@@ -117,6 +153,11 @@ class Config:
     livy_username: str | None = None
     livy_password: str | None = field(default=None, repr=False)
     state_dir: Path | None = None
+    autosave: bool = True
+    autosave_interval: float = DEFAULT_AUTOSAVE_INTERVAL
+    autosave_stop_timeout: float = DEFAULT_AUTOSAVE_STOP_TIMEOUT
+    autosave_max_file_mb: float = DEFAULT_AUTOSAVE_MAX_FILE_MB
+    autosave_exclude: tuple[str, ...] = DEFAULT_AUTOSAVE_EXCLUDE
 
     @property
     def repo_url(self) -> str:
@@ -155,6 +196,10 @@ class Config:
     @property
     def lock_path(self) -> Path:
         return self.state_path.with_name("init.lock")
+
+    @property
+    def autosave_state_path(self) -> Path:
+        return self.state_path.with_name("autosave.json")
 
 
 def expand_repo_url(template: str, git_url: str, org: str, username: str) -> str:
@@ -230,17 +275,39 @@ def load_config(
         if (v := get(attr)) is not None:
             values[attr] = Path(v).expanduser()
     if (v := get("init_timeout")) is not None:
-        try:
-            timeout = float(v)
-        except ValueError:
-            raise ConfigError(f"ILUM_INIT_TIMEOUT must be a number of seconds, not {v!r}") from None
-        if timeout < 0:
-            raise ConfigError("ILUM_INIT_TIMEOUT must not be negative")
-        values["init_timeout"] = timeout
+        values["init_timeout"] = _non_negative("init_timeout", v, "a number of seconds")
+    values.update(_autosave_values(get))
 
     config = Config(**values)  # type: ignore[arg-type]
     _validate(config)
     return config
+
+
+def _autosave_values(get: Callable[[str], str | None]) -> dict[str, object]:
+    values: dict[str, object] = {}
+    for attr in ("autosave_interval", "autosave_stop_timeout"):
+        if (v := get(attr)) is not None:
+            values[attr] = _non_negative(attr, v, "a number of seconds")
+    if (v := get("autosave_max_file_mb")) is not None:
+        values["autosave_max_file_mb"] = _non_negative("autosave_max_file_mb", v, "a number of MB")
+    if (v := get("autosave")) is not None:
+        if v.lower() not in _TRUE | _FALSE:
+            raise ConfigError(f"ILUM_AUTOSAVE must be true or false, not {v!r}")
+        values["autosave"] = v.lower() in _TRUE
+    if (v := get("autosave_exclude")) is not None:
+        values["autosave_exclude"] = parse_exclude_setting(v)
+    return values
+
+
+def _non_negative(attr: str, value: str, what: str) -> float:
+    env = SETTINGS_BY_ATTR[attr].env
+    try:
+        number = float(value)
+    except ValueError:
+        raise ConfigError(f"{env} must be {what}, not {value!r}") from None
+    if number < 0:
+        raise ConfigError(f"{env} must not be negative")
+    return number
 
 
 def _validate(config: Config) -> None:

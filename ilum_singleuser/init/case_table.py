@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 from ..core.errors import AuthError, WorkspaceError
 from ..core.git import Git, GitCommandError, credential_helper_command, credential_scope
+from ..core.runtime_files import RUNTIME_EXCLUDES
 from ..core.settings import Config, default_templates_dir, redact_url
 from .notebook_metadata import with_kernel_metadata
 from .remote_probe import Probe, wait_for_repository
@@ -31,32 +32,6 @@ ADOPTION_MARKER = "ilum-init-adopting"
 EXISTING_CHECKOUT_WAIT = 30.0
 NETWORK_TIMEOUT = 600.0
 
-# Runtime noise that never belongs in the repository. Kept in .git/info/exclude so that the
-# user's own .gitignore stays theirs.
-RUNTIME_EXCLUDES = (
-    ".ipynb_checkpoints/",
-    ".virtual_documents/",
-    "__pycache__/",
-    ".cache/",
-    ".local/",
-    ".config/",
-    ".jupyter/",
-    ".ipython/",
-    ".sparkmagic/",
-    ".npm/",
-    ".yarn/",
-    ".conda/",
-    ".ssh/",
-    ".Trash-*/",
-    ".bash_history",
-    ".python_history",
-    ".lesshst",
-    ".viminfo",
-    ".wget-hsts",
-    ".jupyter_ystore.db",
-    ".jupyter_ystore.db-journal",
-    "*.pyc",
-)
 _EXCLUDE_BEGIN = "# >>> ilum-init: runtime files (managed, rewritten on every start)"
 _EXCLUDE_END = "# <<< ilum-init"
 _RUNTIME_TOP_LEVEL = {p.strip("/") for p in RUNTIME_EXCLUDES if "*" not in p}

@@ -109,3 +109,12 @@ class IlumExtension(IlumSharedSettings, ExtensionApp):  # type: ignore[valid-typ
 
     def initialize_handlers(self) -> None:
         self.handlers.extend(ROUTES)
+
+    async def _start_jupyter_server_extension(self, serverapp: Any) -> None:
+        if self.services is not None:
+            self.services.autosave.start()
+
+    async def stop_extension(self) -> None:
+        # Awaited by the server's shutdown (SIGTERM from a cull or a pod deletion).
+        if self.services is not None:
+            await self.services.autosave.stop()

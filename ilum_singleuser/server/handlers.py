@@ -110,6 +110,20 @@ class InitHandler(IlumHandler):
         await self.answer(lambda s: s.init_state())
 
 
+class AutosaveHandler(IlumHandler):
+    auth_resource = "ilum:autosave"
+
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        await self.answer(lambda s: s.autosave.describe())
+
+    @web.authenticated
+    @authorized
+    async def post(self) -> None:
+        await self.answer(lambda s: s.autosave_now())
+
+
 ROUTES: list[tuple[str, type[IlumHandler]]] = [
     (r"ilum/api/status", StatusHandler),
     (r"ilum/api/repo", RepoHandler),
@@ -117,4 +131,5 @@ ROUTES: list[tuple[str, type[IlumHandler]]] = [
     (r"ilum/api/spark/sessions", SparkSessionsHandler),
     (r"ilum/api/spark/sessions/(?P<session_id>\d+)", SparkSessionHandler),
     (r"ilum/api/init", InitHandler),
+    (r"ilum/api/autosave", AutosaveHandler),
 ]

@@ -11,6 +11,7 @@ from .. import __version__
 from ..core.git import GitCommandError
 from ..core.settings import Config
 from ..core.state_file import read_state
+from .autosave import AutosaveOff, AutosaveService
 from .livy_client import LivyClient
 from .repo_fetch import FetchRefused, RepoFetcher
 from .repo_reader import RepoReader
@@ -78,6 +79,7 @@ class IlumServices:
             owner_conf_key=tuning.spark_owner_conf_key,
             ttl=tuning.spark_cache_ttl,
         )
+        self.autosave = AutosaveService(config, changes_cap=tuning.changes_cap)
         self._last: dict[str, dict[str, Any]] = {}
 
     def livy_client(self) -> LivyClient:
@@ -128,6 +130,7 @@ class IlumServices:
             "repo": repo,
             "spark": spark,
             "init": self.init_state(),
+            "autosave": self.autosave.describe(),
             "user": self.config.user,
             "version": __version__,
         }
@@ -145,6 +148,12 @@ class IlumServices:
         finally:
             self.repo.invalidate()
         return await self.repo.read(fresh=True)
+
+    async def autosave_now(self) -> dict[str, Any]:
+        try:
+            return await self.autosave.snapshot()
+        except AutosaveOff as exc:
+            raise ApiError(409, "autosave-off", str(exc)) from None
 
     async def end_session(self, session_id: int) -> dict[str, Any]:
         try:

@@ -62,6 +62,8 @@ def ilum_settings(workspace: Path, livy: LivyDouble) -> dict[str, object]:
         "livy_connect_timeout": 1.0,
         "repo_cache_ttl": 0.0,
         "spark_cache_ttl": 0.0,
+        # On in production; here only the autosave tests turn it on, with their own Gitea.
+        "autosave": "false",
     }
 
 

@@ -47,7 +47,7 @@ def concrete_path(pattern: str) -> str:
 def test_the_routes_found_are_the_extension_api(jp_serverapp):
     routes = registered_routes(jp_serverapp.web_app)
     paths = {concrete_path(p) for p, _ in routes}
-    assert len(routes) == 6
+    assert len(routes) == 7
     assert all("/ilum/api/" in p for p in paths)
 
 
@@ -67,7 +67,7 @@ async def test_every_route_refuses_anonymous_requests(jp_serverapp, http_server,
             assert response.code == 403, (method, pattern, response.code)
             assert json.loads(response.body)["code"] == "forbidden"
             tried += 1
-    assert tried == 6
+    assert tried == 8
 
 
 def cookies(response) -> dict[str, str]:
@@ -78,7 +78,8 @@ def cookies(response) -> dict[str, str]:
 
 
 @pytest.mark.parametrize(
-    ("method", "path"), [("POST", "repo/fetch"), ("DELETE", "spark/sessions/1")]
+    ("method", "path"),
+    [("POST", "repo/fetch"), ("DELETE", "spark/sessions/1"), ("POST", "autosave")],
 )
 async def test_cookie_session_needs_xsrf_for_changes(jp_fetch, jp_base_url, method, path):
     login = cookies(await jp_fetch("ilum", "api", "init"))

@@ -41,7 +41,7 @@ async def test_status_combines_repo_spark_and_init(api, repos: Repos, livy):
     livy.add_session(owner=USER)
     code, status = await api("GET", "status")
     assert code == 200
-    assert set(status) == {"repo", "spark", "init", "user", "version"}
+    assert set(status) == {"repo", "spark", "init", "autosave", "user", "version"}
     assert (status["user"], status["version"]) == (USER, __version__)
     assert status["repo"]["state"] == "clean"
     assert status["spark"]["total"] == 1

@@ -1,0 +1,222 @@
+"""Build one autosave snapshot without touching the user's repository.
+
+Reading is one ``git status`` with ``GIT_OPTIONAL_LOCKS=0`` on the user's index (so the user's
+own git never finds its ``index.lock`` taken). Building works on a copy of that index in the
+state folder (``GIT_INDEX_FILE``): the copy already knows the stat data of every unchanged file,
+so only the changed paths are hashed (``update-index --stdin`` with exactly those paths), then
+``write-tree`` and ``commit-tree``. HEAD, branches, stash, the index and the working tree are
+never written; the new objects go into the object store like any ``git hash-object`` would.
+
+A fingerprint of the status and of the changed files' stat data lets an idle tick stop after
+the status: nothing is hashed, nothing pushed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import shutil
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from ..core.git import Git
+from ..core.snapshot import ExcludeRules, Skipped, SnapshotMessage
+from .repo_reader import find_git_dirs
+
+STATUS_ARGS = (
+    "status",
+    "--porcelain=v2",
+    "--branch",
+    "-z",
+    "--untracked-files=all",
+    "--no-renames",
+    "--ignore-submodules=none",
+)
+
+
+@dataclass(frozen=True)
+class Work:
+    """What ``git status`` says the snapshot must hold, before anything is hashed."""
+
+    head: str | None
+    branch: str | None
+    pushed: bool  # HEAD has an upstream and is not ahead of it
+    unpushed_commits: int
+    update: tuple[str, ...]  # paths whose working-tree state goes into the snapshot
+    reset: tuple[str, ...]  # tracked paths left out: the snapshot keeps HEAD's version
+    changed: tuple[str, ...]  # paths in which the snapshot differs from HEAD
+    skipped: tuple[Skipped, ...]
+    fingerprint: str
+
+    @property
+    def nothing_to_protect(self) -> bool:
+        return not self.changed and (self.head is None or self.pushed)
+
+
+@dataclass(frozen=True)
+class Built:
+    tree: str
+    commit: str
+    taken_at: datetime
+
+
+@dataclass
+class SnapshotBuilder:
+    """Reads and builds snapshots of ``workspace``; ``scratch`` holds the temporary index."""
+
+    workspace: Path
+    scratch: Path
+    rules: ExcludeRules
+    max_file_bytes: int
+    user: str
+    author_env: Mapping[str, str]
+    timeout: float = 120.0
+    _fingerprint_salt: str = field(default="", init=False)
+
+    def __post_init__(self) -> None:
+        # A change of the rules must not look like an idle tick.
+        self._fingerprint_salt = repr((self.rules.patterns, self.max_file_bytes))
+
+    def _git(self, **extra_env: str) -> Git:
+        return Git(self.workspace, timeout=self.timeout, extra_env=extra_env)
+
+    def is_repository(self) -> bool:
+        return find_git_dirs(self.workspace) is not None
+
+    async def read(self) -> Work:
+        status = await self._git().run_async(*STATUS_ARGS, read_only=True)
+        return await asyncio.to_thread(self._classify, status.stdout)
+
+    def _classify(self, output: str) -> Work:
+        header: dict[str, str] = {}
+        update: list[str] = []
+        reset: list[str] = []
+        changed: list[str] = []
+        skipped: list[Skipped] = []
+        digest = hashlib.blake2b(self._fingerprint_salt.encode())
+        digest.update(output.encode("utf-8", "surrogateescape"))
+        for record in output.split("\0"):
+            if record.startswith("# "):
+                key, _, value = record[2:].partition(" ")
+                header[key] = value
+                continue
+            entry = _entry(record)
+            if entry is None:
+                continue
+            path, worktree_changed, tracked = entry
+            if path.endswith("/"):  # a repository inside the workspace: its own remote keeps it
+                if not self.rules.excludes(path):
+                    skipped.append(Skipped(path, "nested-repository"))
+                continue
+            if self.rules.excludes(path):
+                if tracked:
+                    reset.append(path)
+                continue
+            stat = _lstat(self.workspace / path)
+            if stat is not None and stat.st_size > self.max_file_bytes:
+                skipped.append(Skipped(path, "too-big", stat.st_size))
+                if tracked:
+                    reset.append(path)
+                continue
+            changed.append(path)
+            if worktree_changed:
+                update.append(path)
+                digest.update(_stat_key(path, stat))
+        oid, head = header.get("branch.oid"), header.get("branch.head")
+        ahead = int(header.get("branch.ab", "+0 -0").split()[0].lstrip("+"))
+        upstream = "branch.upstream" in header
+        return Work(
+            head=None if oid in (None, "(initial)") else oid,
+            branch=None if head in (None, "(detached)") else head,
+            pushed=upstream and ahead == 0,
+            unpushed_commits=ahead if upstream else 0,
+            update=tuple(update),
+            reset=tuple(reset),
+            changed=tuple(changed),
+            skipped=tuple(skipped),
+            fingerprint=digest.hexdigest(),
+        )
+
+    async def build(self, work: Work) -> Built:
+        """The snapshot commit of ``work`` (objects written, nothing else)."""
+        dirs = find_git_dirs(self.workspace)
+        if dirs is None:
+            raise FileNotFoundError(f"{self.workspace} is not a git repository")
+        self.scratch.mkdir(parents=True, exist_ok=True)
+        index = self.scratch / f"autosave-{os.getpid()}.index"
+        try:
+            await asyncio.to_thread(_copy_index, dirs.git_dir / "index", index)
+            git = self._git(GIT_INDEX_FILE=str(index), GIT_LITERAL_PATHSPECS="1")
+            if work.update:
+                await git.run_async(
+                    "update-index", "--add", "--remove", "-z", "--stdin",
+                    input=_nul_list(work.update),
+                )  # fmt: skip
+            if work.reset and work.head:
+                await git.run_async(
+                    "reset", "--quiet", work.head, "--pathspec-from-file=-",
+                    "--pathspec-file-nul", input=_nul_list(work.reset),
+                )  # fmt: skip
+            elif work.reset:
+                await git.run_async(
+                    "update-index", "--force-remove", "-z", "--stdin", input=_nul_list(work.reset)
+                )
+            tree = (await git.run_async("write-tree")).stdout.strip()
+        finally:
+            index.unlink(missing_ok=True)
+            index.with_name(index.name + ".lock").unlink(missing_ok=True)
+        taken_at = datetime.now(timezone.utc)
+        message = SnapshotMessage(work.branch, taken_at, work.skipped).render(self.user)
+        parents = ("-p", work.head) if work.head else ()
+        commit = await self._git(**self.author_env).run_async(
+            "commit-tree", tree, *parents, "-F", "-", input=message.encode()
+        )
+        return Built(tree, commit.stdout.strip(), taken_at)
+
+    async def tree_of(self, commit: str) -> str | None:
+        result = await self._git().run_async(
+            "rev-parse", "--verify", "--quiet", f"{commit}^{{tree}}", check=False, read_only=True
+        )
+        return result.stdout.strip() or None
+
+
+def _entry(record: str) -> tuple[str, bool, bool] | None:
+    """(path, whether the working tree differs from the index, whether it is tracked)."""
+    kind = record[:1]
+    if kind == "1":
+        fields = record.split(" ", 8)
+        return fields[8], fields[1][1] != ".", True
+    if kind == "u":
+        return record.split(" ", 10)[10], True, True
+    if kind == "?":
+        return record[2:], True, False
+    return None
+
+
+def _lstat(path: Path) -> os.stat_result | None:
+    try:
+        return path.lstat()
+    except OSError:
+        return None
+
+
+def _stat_key(path: str, stat: os.stat_result | None) -> bytes:
+    if stat is None:
+        return f"\0{path}\0gone".encode("utf-8", "surrogateescape")
+    values = (stat.st_mtime_ns, stat.st_ctime_ns, stat.st_size, stat.st_ino, stat.st_mode)
+    return f"\0{path}\0{values}".encode("utf-8", "surrogateescape")
+
+
+def _copy_index(source: Path, target: Path) -> None:
+    # git replaces the index by renaming index.lock over it: a reader sees a whole file.
+    try:
+        shutil.copyfile(source, target)
+    except FileNotFoundError:
+        target.unlink(missing_ok=True)  # no index yet (a repository without commits)
+
+
+def _nul_list(paths: tuple[str, ...]) -> bytes:
+    return b"".join(p.encode("utf-8", "surrogateescape") + b"\0" for p in paths)
