@@ -294,3 +294,17 @@ def test_credential_flags_reach_the_credential_helper_git_runs(setup: InitSetup,
 
     assert result.returncode == 0, result.stderr
     assert git(setup.bare, "rev-parse", "main") == git(setup.workspace, "rev-parse", "HEAD")
+
+
+def test_a_password_that_is_part_of_the_repository_path_leaves_the_log_readable(
+    setup: InitSetup, git_server
+):
+    # "jupyter" is in ilum-jupyterhub/jupyterhub-<user>.git: the log must not mask it there.
+    git_server.users[setup.env["ILUM_GIT_USERNAME"]] = "jupyter"
+
+    result = setup.run("--strict", ILUM_GIT_PASSWORD="jupyter")
+
+    assert result.returncode == 0, result.stderr
+    assert f"checking repository {setup.repo_url}" in result.stderr
+    assert f"checking repository {setup.repo_url}" in setup.state()["steps"]
+    assert "***" not in result.stderr

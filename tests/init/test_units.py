@@ -156,6 +156,48 @@ def test_redact_masks_known_secrets_and_url_credentials():
     assert "abc" not in out
 
 
+REPO_PATH = "http://gitea:3000/ilum-jupyterhub/jupyterhub-jane.git"
+
+
+@pytest.mark.parametrize("password", ["jupyter", "hub", "jane", "ilum", "git", "3000"])
+def test_a_short_password_inside_a_path_leaves_the_path_alone(password):
+    line = f"pushing to {REPO_PATH}"
+
+    assert redact(line, [password]) == line
+
+
+@pytest.mark.parametrize(
+    ("text", "clean"),
+    [
+        ("login jupyter refused", "login *** refused"),
+        (
+            "jane:jupyter (basic), token=jupyter; password is jupyter.",
+            "jane:*** (basic), token=***; password is ***.",
+        ),
+        ("'jupyter' at the end: jupyter", "'***' at the end: ***"),
+        (
+            "fatal: Authentication failed for 'http://jane:jupyter@gitea:3000/ilum-jupyterhub/"
+            "jupyterhub-jane.git'",
+            f"fatal: Authentication failed for '{REPO_PATH}'",
+        ),
+        ("username=jane\npassword=jupyter\n", "username=jane\npassword=***\n"),
+        ("Authorization: Basic amFuZTpqdXB5dGVy", "Authorization: Basic ***"),
+    ],
+)
+def test_a_password_is_masked_where_credentials_occur_and_as_a_whole_token(text, clean):
+    assert redact(text, ["jupyter"]) == clean
+
+
+def test_credentials_are_masked_in_urls_and_helper_output_whatever_their_length():
+    text = "http://jane:p@ss@gitea/x.git\npassword=ab\n"
+
+    assert redact(text, ["p@ss", "ab"]) == "http://gitea/x.git\npassword=***\n"
+
+
+def test_a_secret_with_punctuation_is_masked_inside_text():
+    assert redact("got p@ss:/#%? word back", ["p@ss:/#%? word"]) == "got *** back"
+
+
 def test_default_templates_folder_exists_in_a_source_checkout():
     from ilum_singleuser.core.settings import default_templates_dir
 
