@@ -8,7 +8,7 @@ STAMPS := .stamps
 
 .PHONY: demo test setup lint pytest jstest bench wheel clean
 
-setup: $(STAMPS)/dev
+setup: $(STAMPS)/dev $(STAMPS)/hub-proxy
 
 $(STAMPS)/system: scripts/install-system-deps
 	@mkdir -p $(STAMPS)
@@ -21,6 +21,10 @@ $(STAMPS)/dev: $(STAMPS)/system pyproject.toml labextension/package.json
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e ".[test]"
 	bash scripts/post-install
+	@touch $@
+
+$(STAMPS)/hub-proxy: $(STAMPS)/dev scripts/install-hub-proxy
+	VENV=$(VENV) bash scripts/install-hub-proxy
 	@touch $@
 
 demo: setup

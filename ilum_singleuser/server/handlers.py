@@ -26,6 +26,12 @@ class IlumHandler(ExtensionHandlerMixin, APIHandler):
 
     auth_resource = "ilum"
 
+    def update_api_activity(self) -> None:
+        """Only actions (POST, DELETE) are activity: a panel or script that polls a GET route
+        must not keep the idle culler from stopping the server."""
+        if self.request.method != "GET":
+            super().update_api_activity()
+
     def reply(self, data: dict[str, Any], status: int = 200) -> None:
         self.set_status(status)
         self.set_header("Cache-Control", "no-store")
