@@ -66,6 +66,10 @@ def desired_settings(config: Config) -> dict[str, Any]:
             "retry_seconds_to_sleep_list": [0.2, 0.5, 1, 3, 5],
             "configurable_retry_policy_max_retries": 8,
             "cleanup_all_sessions_on_exit": True,
+            # sparkmagic merges session_configs_defaults under every session's properties,
+            # %%configure included (that one replaces session_configs only), so each POST
+            # /sessions names the user even when Livy sees no credentials or a shared login.
+            "session_configs_defaults.proxyUser": config.user,
         }
     )
     return wanted

@@ -32,13 +32,52 @@ def _text(value: object) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
+def _account_and_domain(name: str) -> tuple[str, str | None]:
+    """``CORP\\jane`` (down-level logon name) and ``jane@corp.example`` (Kerberos principal,
+    user principal name) -> ``("jane", domain)``, case-folded; a bare name has no domain."""
+    if "\\" in name:
+        domain, _, account = name.partition("\\")
+    elif "@" in name:
+        account, _, domain = name.rpartition("@")
+    else:
+        account, domain = name, ""
+    return account.casefold(), domain.casefold() or None
+
+
+def _same_domain(one: str, other: str) -> bool:
+    """Equal, or a NetBIOS name (``corp``) that is the first label of the DNS name
+    (``corp.example``): the two forms Windows and Kerberos give one Active Directory domain."""
+    return one == other or one == other.partition(".")[0] or other == one.partition(".")[0]
+
+
+def same_user(reported: object, user: str) -> bool:
+    """Whether a user name a Livy-proxy reports names ``user``.
+
+    Accounts compare whole and case-insensitively (``Jane`` is ``jane``; ``janet`` is not).
+    Domains compare only when both names carry one: ``jane@corp.example`` is not
+    ``OTHER\\jane``. A domain on one side only does not decide, since that side is the only
+    one that knows it (see docs/api.md, "Whose session is it").
+    """
+    if not isinstance(reported, str) or not reported:
+        return False
+    account, domain = _account_and_domain(reported)
+    user_account, user_domain = _account_and_domain(user)
+    if not account or account != user_account:
+        return False
+    return domain is None or user_domain is None or _same_domain(domain, user_domain)
+
+
 def is_mine(raw: dict[str, Any], user: str, owner_conf_key: str = "") -> bool:
     """A session is the user's when Livy's ``owner`` or ``proxyUser`` is them, or the Spark
     configuration key ``owner_conf_key`` (a proxy may record the user there) names them."""
-    if user in (raw.get("owner"), raw.get("proxyUser")):
+    if same_user(raw.get("owner"), user) or same_user(raw.get("proxyUser"), user):
         return True
     conf = raw.get("conf")
-    return bool(owner_conf_key) and isinstance(conf, dict) and conf.get(owner_conf_key) == user
+    return (
+        bool(owner_conf_key)
+        and isinstance(conf, dict)
+        and same_user(conf.get(owner_conf_key), user)
+    )
 
 
 def map_session(raw: dict[str, Any], user: str, owner_conf_key: str = "") -> dict[str, Any]:

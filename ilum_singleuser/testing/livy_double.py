@@ -1,10 +1,25 @@
 """A loopback stand-in for Ilum's Livy-proxy that follows the Apache Livy REST API.
 
-For tests, the demo and the UI tests: ``GET /sessions`` pages with ``from``/``size`` (default
-size 100, ``total`` counts every session), session objects carry Livy's own fields and states,
-``DELETE /sessions/{id}`` answers 200 ``{"msg": "deleted"}`` or 404 ``{"msg": "Session N already
-stopped."}``, ``POST /sessions`` answers 201 with the new session. ``GET /sessions/{id}`` exists
-(Livy has it) and is recorded like every request, so a test can prove it was never called.
+For tests, the demo and the UI tests. Sessions: ``GET /sessions`` pages with ``from``/``size``
+(default size 100, ``total`` counts every session); ``POST /sessions`` answers 201 with the new
+session, or 400 ``{"msg": "Rejected, too many sessions are being created!"}`` while
+``max_creation`` sessions are still starting (Livy's ``livy.server.session.max-creation``);
+``GET /sessions/{id}``, ``/state`` and ``/log``; ``DELETE /sessions/{id}`` answers 200
+``{"msg": "deleted"}`` or 404 ``{"msg": "Session N already stopped."}``. Statements:
+``POST /sessions/{id}/statements`` (201, ``waiting``; the session turns ``busy``), ``GET
+/sessions/{id}/statements[/{sid}]`` (the statement is ``available`` when read; the session is
+``idle`` again) and ``.../cancel``. The double runs no code: every statement's output is a fixed
+``text/plain`` line.
+
+Who a session belongs to, as Livy records it: ``owner`` is the authenticated caller of ``POST
+/sessions`` (null without ``users``), ``proxyUser`` is the ``doAs`` parameter or the body's
+``proxyUser``, or the owner when ``impersonation`` is on and neither is given. (Apache Livy with
+impersonation off drops a requested proxyUser; Ilum's Livy-proxy keeps it, and so does the double.)
+
+A created session answers ``starting`` to its first ``startup_requests`` requests, then is
+``idle``. Every request to one session (``/sessions/{id}...``) resets its heartbeat deadline in
+Livy; the double counts them in ``heartbeats`` and records every request, so a test can prove a
+client never did that.
 
 ``mode`` simulates a failing proxy: ``"ok"``, ``"500"``, ``"invalid-json"``, ``"html"`` or
 ``"slow"`` (answers after ``delay`` seconds). With ``users`` it demands HTTP basic auth.
@@ -19,6 +34,7 @@ import argparse
 import base64
 import contextlib
 import json
+import re
 import threading
 import time
 from http.server import BaseHTTPRequestHandler
@@ -40,14 +56,49 @@ LIVY_STATES = (
     "killed",
     "success",
 )
+SESSION_KINDS = ("spark", "pyspark", "sparkr", "sql", "shared")
 MODES = ("ok", "500", "invalid-json", "html", "slow")
 DEFAULT_PAGE_SIZE = 100
+TOO_MANY_SESSIONS = "Rejected, too many sessions are being created!"
+# Livy's session fields a POST /sessions body may set, with Livy's value when it is absent.
+CREATE_FIELDS: dict[str, Any] = {
+    "name": None,
+    "driverMemory": None,
+    "driverCores": 0,
+    "executorMemory": None,
+    "executorCores": 0,
+    "numExecutors": 0,
+    "queue": None,
+    "ttl": None,
+    "idleTimeout": None,
+    "heartbeatTimeoutInSecond": 0,
+    "conf": {},
+    "archives": [],
+    "files": [],
+    "jars": [],
+    "pyFiles": [],
+}
+_SESSION_PATH = re.compile(r"^/sessions/(\d+)(/.*)?$")
+_STATEMENT_PATH = re.compile(r"^/statements(?:/(\d+)(/cancel)?)?$")
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
 
 
 class LivyRequest(NamedTuple):
     method: str
     path: str
     query: dict[str, str]
+
+
+class LivyAnswer(Exception):
+    """Ends a request with Livy's JSON error ``{"msg": ...}``."""
+
+    def __init__(self, status: int, msg: str) -> None:
+        super().__init__(msg)
+        self.status = status
+        self.msg = msg
 
 
 class LivyDouble(LoopbackServer):
@@ -60,14 +111,23 @@ class LivyDouble(LoopbackServer):
         mode: str = "ok",
         delay: float = 0.0,
         port: int = 0,
+        impersonation: bool = False,
+        max_creation: int | None = None,
+        startup_requests: int = 1,
     ) -> None:
         self.users = dict(users or {})
         self.mode = mode
         self.delay = delay
+        self.impersonation = impersonation
+        self.max_creation = max_creation
+        self.startup_requests = startup_requests
         self.sessions: dict[int, dict[str, Any]] = {}
+        self.statements: dict[int, list[dict[str, Any]]] = {}
+        self.heartbeats: dict[int, int] = {}
         self.requests: list[LivyRequest] = []
+        self._requests_until_idle: dict[int, int] = {}
         self._next_id = 0
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         super().__init__(_LivyRequestHandler, port)
 
     def add_session(
@@ -83,38 +143,54 @@ class LivyDouble(LoopbackServer):
         """Add a session as Livy would list it; returns its id."""
         if state not in LIVY_STATES:
             raise ValueError(f"{state!r} is not a Livy session state")
+        fields = {
+            "name": name,
+            "driverMemory": "1g",
+            "driverCores": 1,
+            "executorMemory": "1g",
+            "executorCores": 1,
+            "numExecutors": 1,
+            "heartbeatTimeoutInSecond": 60,
+            "conf": dict(conf or {}),
+        }
         with self._lock:
-            session_id = self._next_id
-            self._next_id += 1
-            app = app_id if app_id is not None else f"application_1700000000000_{session_id:04d}"
-            self.sessions[session_id] = {
-                "id": session_id,
-                "name": name,
-                "appId": app,
-                "owner": owner,
-                "proxyUser": proxy_user,
-                "state": state,
-                "kind": kind,
-                "appInfo": {
-                    "driverLogUrl": f"{self.url}/ui/driver-log/{app}",
-                    "sparkUiUrl": f"{self.url}/ui/spark/{app}",
-                },
-                "log": [f"stdout: session {session_id} {state}"],
-                "ttl": None,
-                "driverMemory": "1g",
-                "driverCores": 1,
-                "executorMemory": "1g",
-                "executorCores": 1,
-                "conf": dict(conf or {}),
-                "archives": [],
-                "files": [],
-                "heartbeatTimeoutInSecond": 60,
-                "jars": [],
-                "numExecutors": 1,
-                "pyFiles": [],
-                "queue": None,
-            }
-            return session_id
+            session = self._new_session(owner, proxy_user, state, kind, fields)
+            self._launched(session, app_id)
+            return int(session["id"])
+
+    def _new_session(
+        self,
+        owner: str | None,
+        proxy_user: str | None,
+        state: str,
+        kind: str,
+        fields: dict[str, Any],
+    ) -> dict[str, Any]:
+        session_id = self._next_id
+        self._next_id += 1
+        session = {
+            "id": session_id,
+            "appId": None,
+            "owner": owner,
+            "proxyUser": proxy_user,
+            "state": state,
+            "kind": kind,
+            "appInfo": {"driverLogUrl": None, "sparkUiUrl": None},
+            "log": [f"stdout: session {session_id} {state}"],
+            **{key: fields.get(key, default) for key, default in CREATE_FIELDS.items()},
+        }
+        self.sessions[session_id] = session
+        self.statements[session_id] = []
+        return session
+
+    def _launched(self, session: dict[str, Any], app_id: str | None = None) -> None:
+        """The Spark application is known: Livy fills ``appId`` and ``appInfo``."""
+        app = app_id if app_id is not None else f"application_1700000000000_{session['id']:04d}"
+        session["appId"] = app
+        session["appInfo"] = {
+            "driverLogUrl": f"{self.url}/ui/driver-log/{app}",
+            "sparkUiUrl": f"{self.url}/ui/spark/{app}",
+        }
 
     def count(self, method: str, path_prefix: str = "/sessions") -> int:
         """How many requests of ``method`` whose path starts with ``path_prefix`` arrived."""
@@ -123,6 +199,100 @@ class LivyDouble(LoopbackServer):
     def per_session_reads(self) -> list[LivyRequest]:
         """Every ``GET /sessions/{id}...``: reads that reset a session's heartbeat in Livy."""
         return [r for r in self.requests if r.method == "GET" and r.path.startswith("/sessions/")]
+
+    # The REST API; each method runs under the lock and returns (status, JSON body).
+
+    def create(self, caller: str | None, body: dict[str, Any], do_as: str | None) -> Any:
+        starting = sum(s["state"] == "starting" for s in self.sessions.values())
+        if self.max_creation is not None and starting >= self.max_creation:
+            raise LivyAnswer(400, TOO_MANY_SESSIONS)
+        unknown = sorted(set(body) - set(CREATE_FIELDS) - {"kind", "proxyUser"})
+        if unknown:
+            # Livy binds the body to CreateInteractiveRequest: an unknown field is a 400.
+            raise LivyAnswer(400, f'Unrecognized field "{unknown[0]}"')
+        kind = body.get("kind", "shared")
+        if kind not in SESSION_KINDS:
+            raise LivyAnswer(400, f"Invalid kind: {kind}")
+        proxy_user = do_as or body.get("proxyUser")
+        if self.impersonation and not proxy_user:
+            proxy_user = caller
+        session = self._new_session(caller, proxy_user, "starting", kind, body)
+        self._requests_until_idle[session["id"]] = self.startup_requests
+        return session
+
+    def session(self, session_id: int) -> dict[str, Any]:
+        """One session for a request to it: resets its heartbeat, moves a start along."""
+        session = self.sessions.get(session_id)
+        if session is None:
+            raise LivyAnswer(404, f"Session '{session_id}' not found.")
+        self.heartbeats[session_id] = self.heartbeats.get(session_id, 0) + 1
+        left = self._requests_until_idle.get(session_id)
+        if left is not None:
+            if left > 0:
+                self._requests_until_idle[session_id] = left - 1
+            else:
+                del self._requests_until_idle[session_id]
+                self._launched(session)
+                session["state"] = "idle"
+                session["log"].append(f"stdout: session {session_id} idle")
+        return session
+
+    def run_statement(self, session: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
+        code = body.get("code")
+        if not isinstance(code, str):
+            raise LivyAnswer(400, "Missing required field: code")
+        if session["state"] not in {"idle", "busy"}:
+            # Livy's ensureRunning(): an IllegalStateException, answered as an internal error.
+            raise LivyAnswer(
+                500, f"java.lang.IllegalStateException: Session is in state {session['state']}"
+            )
+        statements = self.statements[session["id"]]
+        statement = {
+            "id": len(statements),
+            "code": code,
+            "state": "waiting",
+            "output": None,
+            "progress": 0.0,
+            "started": 0,
+            "completed": 0,
+        }
+        statements.append(statement)
+        session["state"] = "busy"
+        return statement
+
+    def read_statement(self, session: dict[str, Any], statement_id: int) -> dict[str, Any]:
+        """A waiting statement has run by the time it is read; the session is idle again."""
+        statements = self.statements[session["id"]]
+        if statement_id >= len(statements):
+            raise LivyAnswer(404, "Statement not found")
+        statement = statements[statement_id]
+        if statement["state"] == "waiting":
+            statement.update(
+                state="available",
+                progress=1.0,
+                started=_now_ms(),
+                completed=_now_ms(),
+                output={
+                    "status": "ok",
+                    "execution_count": statement_id,
+                    "data": {"text/plain": f"(Livy double: statement {statement_id} not run)"},
+                },
+            )
+        if all(s["state"] != "waiting" for s in statements) and session["state"] == "busy":
+            session["state"] = "idle"
+        return statement
+
+    def cancel_statement(self, session: dict[str, Any], statement_id: int) -> dict[str, Any]:
+        statements = self.statements[session["id"]]
+        if statement_id < len(statements) and statements[statement_id]["state"] == "waiting":
+            statements[statement_id].update(state="cancelled", progress=1.0)
+        return {"msg": "canceled"}
+
+    def delete(self, session_id: int) -> dict[str, Any]:
+        self.session(session_id)
+        self.sessions.pop(session_id)
+        self._requests_until_idle.pop(session_id, None)
+        return {"msg": "deleted"}
 
 
 class _LivyRequestHandler(BaseHTTPRequestHandler):
@@ -193,74 +363,78 @@ class _LivyRequestHandler(BaseHTTPRequestHandler):
             return {}
         return data if isinstance(data, dict) else {}
 
-    def _session_id(self, path: str) -> int | None:
-        parts = path.split("/")
-        if len(parts) >= 3 and parts[2].isdigit():
-            return int(parts[2])
-        return None
-
-    def do_GET(self) -> None:
+    def _serve(self, body: dict[str, Any] | None = None) -> None:
         path, query = self._record()
         if not self._authorised() or self._failure_mode():
             return
-        double = self.owner
-        if path == "/sessions":
-            try:
-                start = int(query.get("from", 0))
-                size = int(query.get("size", DEFAULT_PAGE_SIZE))
-            except ValueError:
-                self._json(400, {"msg": "from and size must be numbers"})
-                return
-            with double._lock:
-                ordered = [double.sessions[k] for k in sorted(double.sessions)]
-            page = ordered[start : start + size] if size >= 0 else ordered[start:]
-            self._json(200, {"from": start, "total": len(ordered), "sessions": page})
-            return
-        session_id = self._session_id(path)
-        if path.startswith("/sessions/") and session_id is not None:
-            session = double.sessions.get(session_id)
-            if session is None:
-                self._json(404, {"msg": f"Session '{session_id}' not found."})
-            elif path.endswith("/state"):
-                self._json(200, {"id": session_id, "state": session["state"]})
-            else:
-                self._json(200, session)
-            return
-        self._json(404, {"msg": "not found"})
+        try:
+            with self.owner._lock:  # serialised under the lock: the objects are live
+                status, payload = self._route(path, query, body or {})
+                data = json.dumps(payload).encode()
+        except LivyAnswer as exc:
+            status, data = exc.status, json.dumps({"msg": exc.msg}).encode()
+        self._send(status, data)
+
+    def _route(self, path: str, query: dict[str, str], body: dict[str, Any]) -> tuple[int, Any]:
+        double, method = self.owner, self.command
+        if path == "/sessions" and method == "GET":
+            return 200, self._page(query)
+        if path == "/sessions" and method == "POST":
+            return 201, double.create(self.auth_user, body, query.get("doAs"))
+        match = _SESSION_PATH.match(path)
+        if match is None:
+            raise LivyAnswer(404, "not found")
+        session_id, rest = int(match.group(1)), match.group(2) or ""
+        if method == "DELETE" and not rest:
+            if session_id not in double.sessions:
+                raise LivyAnswer(404, f"Session {session_id} already stopped.")
+            return 200, double.delete(session_id)
+        return self._route_session(double.session(session_id), rest, body)
+
+    def _route_session(
+        self, session: dict[str, Any], rest: str, body: dict[str, Any]
+    ) -> tuple[int, Any]:
+        double, method, session_id = self.owner, self.command, session["id"]
+        if method == "GET" and rest == "":
+            return 200, session
+        if method == "GET" and rest == "/state":
+            return 200, {"id": session_id, "state": session["state"]}
+        if method == "GET" and rest == "/log":
+            log = session["log"]
+            return 200, {"id": session_id, "from": 0, "total": len(log), "log": log}
+        statement = _STATEMENT_PATH.match(rest)
+        if statement is None:
+            raise LivyAnswer(404, "not found")
+        statement_id, cancel = statement.group(1), statement.group(2)
+        if method == "POST" and statement_id is None:
+            return 201, double.run_statement(session, body)
+        if method == "GET" and statement_id is None:
+            statements = double.statements[session_id]
+            return 200, {"total_statements": len(statements), "statements": statements}
+        if method == "GET" and not cancel:
+            return 200, double.read_statement(session, int(statement_id))
+        if method == "POST" and cancel:
+            return 200, double.cancel_statement(session, int(statement_id))
+        raise LivyAnswer(404, "not found")
+
+    def _page(self, query: dict[str, str]) -> dict[str, Any]:
+        try:
+            start = int(query.get("from", 0))
+            size = int(query.get("size", DEFAULT_PAGE_SIZE))
+        except ValueError:
+            raise LivyAnswer(400, "from and size must be numbers") from None
+        ordered = [self.owner.sessions[k] for k in sorted(self.owner.sessions)]
+        page = ordered[start : start + size] if size >= 0 else ordered[start:]
+        return {"from": start, "total": len(ordered), "sessions": page}
+
+    def do_GET(self) -> None:
+        self._serve()
 
     def do_POST(self) -> None:
-        path, _ = self._record()
-        body = self._read_body()
-        if not self._authorised() or self._failure_mode():
-            return
-        if path != "/sessions":
-            self._json(404, {"msg": "not found"})
-            return
-        # Livy records the authenticated caller as owner; proxyUser is what the body asks for.
-        session_id = self.owner.add_session(
-            owner=self.auth_user,
-            proxy_user=body.get("proxyUser") or None,
-            state="starting",
-            kind=body.get("kind") or "spark",
-            name=body.get("name") or None,
-            conf=body.get("conf") if isinstance(body.get("conf"), dict) else None,
-        )
-        self._json(201, self.owner.sessions[session_id])
+        self._serve(self._read_body())
 
     def do_DELETE(self) -> None:
-        path, _ = self._record()
-        if not self._authorised() or self._failure_mode():
-            return
-        session_id = self._session_id(path)
-        if session_id is None or path.count("/") != 2:
-            self._json(404, {"msg": "not found"})
-            return
-        with self.owner._lock:
-            session = self.owner.sessions.pop(session_id, None)
-        if session is None:
-            self._json(404, {"msg": f"Session {session_id} already stopped."})
-        else:
-            self._json(200, {"msg": "deleted"})
+        self._serve()
 
 
 def main() -> None:

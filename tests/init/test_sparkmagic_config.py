@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from tests.init.conftest import InitSetup
+from tests.init.conftest import USER, InitSetup
 
 pytest.importorskip("sparkmagic")
 
@@ -22,7 +22,11 @@ print(json.dumps({
     "heartbeat": conf.livy_server_heartbeat_timeout_seconds(),
     "cleanup": conf.cleanup_all_sessions_on_exit(),
     "retry": conf.retry_policy(),
+    "properties": conf.get_session_properties("python"),
 }))
+# What a %%configure cell does (sparkmagic's KernelMagics._override_session_settings).
+conf.override(conf.session_configs.__name__, {"driverMemory": "2g", "conf": {"spark.a": "1"}})
+print(json.dumps(conf.get_session_properties("python")))
 """
 
 
@@ -35,7 +39,8 @@ def read_with_sparkmagic(setup: InitSetup) -> dict:
         text=True,
         check=True,
     )
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    *_, seen, configured = out.stdout.strip().splitlines()
+    return {**json.loads(seen), "after_configure": json.loads(configured)}
 
 
 def test_sparkmagic_reads_the_livy_proxy_endpoint_and_kubernetes_friendly_timeouts(
@@ -130,3 +135,26 @@ def test_livy_user_given_as_a_flag_reaches_sparkmagic(setup: InitSetup):
         "pw-from-env",
         "Basic_Access",
     )
+
+
+def test_every_session_names_the_user_even_after_configure_and_user_defaults_stay(
+    setup: InitSetup,
+):
+    path = setup.workspace / ".sparkmagic" / "config.json"
+    path.parent.mkdir()
+    path.write_text(json.dumps({"session_configs_defaults": {"conf": {"spark.mine": "x"}}}))
+
+    assert setup.run("--strict").returncode == 0
+
+    seen = read_with_sparkmagic(setup)
+    assert seen["properties"] == {
+        "kind": "pyspark",
+        "proxyUser": USER,
+        "conf": {"spark.mine": "x"},
+    }
+    assert seen["after_configure"] == {
+        "kind": "pyspark",
+        "proxyUser": USER,
+        "driverMemory": "2g",
+        "conf": {"spark.mine": "x", "spark.a": "1"},  # sparkmagic merges nested dicts too
+    }

@@ -13,7 +13,7 @@ from ilum_singleuser.server.livy_client import (
     LivyError,
     parse_session_page,
 )
-from ilum_singleuser.server.spark_sessions import map_session
+from ilum_singleuser.server.spark_sessions import map_session, same_user
 from ilum_singleuser.testing.livy_double import LIVY_STATES, LivyDouble
 
 
@@ -134,6 +134,32 @@ def test_session_mapping_follows_livy_fields():
     assert map_session(raw, "bob")["mine"] is False
     assert map_session(raw, "bob", owner_conf_key="spark.ilum.user")["mine"] is True
     assert map_session({"id": 1, "appInfo": None}, "bob")["state"] == "unknown"
+
+
+@pytest.mark.parametrize(
+    ("reported", "user", "same"),
+    [
+        ("jane", "jane", True),
+        ("Jane", "jane", True),
+        ("JANE@CORP.EXAMPLE", "jane", True),
+        ("CORP\\jane", "jane", True),
+        ("jane@corp.example", "Jane@Corp.Example", True),
+        ("CORP\\Jane", "jane@corp.example", True),
+        ("jane", "jane@corp.example", True),
+        ("janet", "jane", False),
+        ("jan", "jane", False),
+        ("jane.doe", "jane", False),
+        ("janet@CORP.EXAMPLE", "jane", False),
+        ("jane@partner.example", "jane@corp.example", False),
+        ("PARTNER\\jane", "jane@corp.example", False),
+        ("CORP\\jane", "jane@corporate.example", False),
+        ("@corp.example", "jane", False),
+        ("", "jane", False),
+        (None, "jane", False),
+    ],
+)
+def test_a_reported_user_is_the_user_in_any_case_and_with_a_matching_domain(reported, user, same):
+    assert same_user(reported, user) is same
 
 
 @pytest.mark.parametrize(

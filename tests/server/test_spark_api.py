@@ -92,6 +92,19 @@ async def test_sessions_map_livy_fields_and_ownership(api, livy: LivyDouble):
     assert by_id[theirs]["mine"] is False
 
 
+async def test_a_proxy_may_report_the_user_in_another_case_or_with_a_domain(api, livy: LivyDouble):
+    spelled = [
+        livy.add_session(proxy_user=name) for name in ("Jane", "jane@CORP.EXAMPLE", "CORP\\jane")
+    ]
+    livy.add_session(proxy_user="janet")
+    livy.add_session(owner="JANE.DOE@CORP.EXAMPLE")
+    code, spark = await api("GET", "spark/sessions")
+    assert code == 200
+    assert [s["id"] for s in spark["sessions"] if s["mine"]] == spelled
+    code, _ = await api("DELETE", f"spark/sessions/{spelled[1]}")
+    assert code == 200
+
+
 @pytest.fixture
 def owner_conf_key(ilum_settings):
     ilum_settings["spark_owner_conf_key"] = "spark.ilum.user"
