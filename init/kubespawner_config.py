@@ -48,6 +48,9 @@ ILUM_SETTINGS = {
 }
 # Below the hub's start timeout (300 s), so a Gitea outage ends the init, not the spawn.
 INIT_TIMEOUT_SECONDS = 120
+# On SIGTERM (a cull, a stop, a pod deletion) the server pushes a last autosave snapshot of
+# the user's unsaved work, for at most this long (docs/autosave.md).
+AUTOSAVE_STOP_TIMEOUT_SECONDS = 20
 # -------------------------------------------------------------------------------------------
 
 TEMPLATES_DIR = "/etc/ilum/templates"
@@ -98,7 +101,13 @@ c.KubeSpawner.volumes = [
     },
 ]
 c.KubeSpawner.volume_mounts = [home_mount, credentials_mount]
-c.KubeSpawner.environment = dict(ILUM_SETTINGS)
+c.KubeSpawner.environment = {
+    **ILUM_SETTINGS,
+    "ILUM_AUTOSAVE_STOP_TIMEOUT": str(AUTOSAVE_STOP_TIMEOUT_SECONDS),
+}
+# KubeSpawner deletes the pod with a 1 s grace period by default: the kubelet would kill the
+# server before its last autosave snapshot is pushed. Give it the stop timeout and a margin.
+c.KubeSpawner.delete_grace_period = AUTOSAVE_STOP_TIMEOUT_SECONDS + 10
 
 if SSH_ENABLED:
     c.KubeSpawner.volumes.append(

@@ -147,3 +147,10 @@ async def test_turning_ssh_on_mounts_the_ssh_secret(tmp_path, monkeypatch, rende
     assert mount(notebook, env["ILUM_SSH_DIR"])["name"] == "ilum-ssh"
     volume = next(v for v in pod["spec"]["volumes"] if v["name"] == "ilum-ssh")
     assert volume["secret"] == {"secretName": "ilum-ssh", "optional": True, "defaultMode": 0o440}
+
+
+async def test_the_pod_lives_long_enough_for_the_last_autosave(example, render_pod):
+    # KubeSpawner's own default (1 s) would kill the server in the middle of its last snapshot.
+    pod = await render_pod(example, "jane")
+    stop_timeout = float(env_of(container(pod, "notebook"))["ILUM_AUTOSAVE_STOP_TIMEOUT"])
+    assert example.KubeSpawner.delete_grace_period >= stop_timeout + 5

@@ -197,6 +197,16 @@ async def test_shared_settings_are_the_same_in_both_containers(
         assert init_env[name] == notebook_env[name], name
 
 
+async def test_the_pod_lives_long_enough_for_the_last_autosave(
+    chart_defaults, example, hub_config_dir, render_pod
+):
+    values = deep_merge(deep_merge(chart_defaults, example), set_file_hooks())
+    config = kubespawner_config(values, hub_config_dir)
+    pod = await render_pod(config, "jane")
+    stop_timeout = float(env_of(container(pod, "notebook"))["ILUM_AUTOSAVE_STOP_TIMEOUT"])
+    assert config.KubeSpawner.delete_grace_period >= stop_timeout + 5
+
+
 def test_without_the_hook_source_the_hub_starts_and_says_what_is_missing(
     chart_defaults, example, hub_config_dir
 ):
