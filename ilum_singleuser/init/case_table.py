@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -28,6 +29,17 @@ from .templates import copy_templates, iter_template_files, path_is_free, same_c
 DEFAULT_BRANCH = "main"
 TEMPLATE_COMMIT_MESSAGE = "Add Ilum starter templates"
 ADOPTION_MARKER = "ilum-init-adopting"
+# A push killed half-way can leave Gitea busy with it (the old receive-pack still holds the
+# branch's lock); the rerun's push is then turned away for a moment. Retried after these delays.
+PUSH_RETRY_DELAYS = (1.0, 2.0, 4.0)
+_TRANSIENT_PUSH_REJECTIONS = (
+    "(failed to update ref)",
+    "(failed to lock)",
+    "cannot lock ref",
+    "The requested URL returned error: 502",
+    "The requested URL returned error: 503",
+    "The requested URL returned error: 504",
+)
 # An existing checkout needs Gitea only to fetch and push: don't hold the user's server for long.
 EXISTING_CHECKOUT_WAIT = 30.0
 NETWORK_TIMEOUT = 600.0
@@ -49,6 +61,12 @@ class InitOutcome:
 def auth_failure(exc: GitCommandError) -> bool:
     text = exc.stderr
     return "Authentication failed" in text or "The requested URL returned error: 403" in text
+
+
+def transient_push_rejection(exc: GitCommandError) -> bool:
+    """Whether the server turned the push away for now, not for good (never a non-fast-forward,
+    a hook's refusal or a refused login)."""
+    return any(marker in exc.stderr for marker in _TRANSIENT_PUSH_REJECTIONS)
 
 
 class WorkspaceInitialiser:
@@ -268,7 +286,16 @@ class WorkspaceInitialiser:
 
     def _push(self, branch: str) -> None:
         # With the default fetch refspec, push also moves refs/remotes/origin/<branch>.
-        self._step(f"pushing {branch}", "push", "--quiet", "origin", f"refs/heads/{branch}")
+        args = ("push", "--quiet", "origin", f"refs/heads/{branch}")
+        for delay in (*PUSH_RETRY_DELAYS, None):
+            try:
+                self._step(f"pushing {branch}", *args)
+                break
+            except GitCommandError as exc:
+                if delay is None or not transient_push_rejection(exc):
+                    raise
+                self.log(f"Gitea turned the push away for now; retrying in {delay:g} s")
+                time.sleep(delay)
         self.outcome.pushed_commit = self._rev(f"refs/heads/{branch}")
 
     def _push_if_only_ahead(self, branch: str) -> None:

@@ -208,3 +208,58 @@ def test_files_belong_to_the_notebook_user_and_git_accepts_the_repository(setup:
     again = setup.run("--strict", "--chown", "1000:100")
     assert again.returncode == 0, again.stderr
     shutil.rmtree(ws)
+
+
+# A real server-side hook: the first push finds the branch locked, as when Gitea's receive-pack
+# of a push killed half-way still holds it; git itself then rejects the update.
+BUSY_ONCE_HOOK = """#!/bin/sh
+if [ ! -e "$GIT_DIR/busy-once" ]; then
+    touch "$GIT_DIR/busy-once" "$GIT_DIR/refs/heads/main.lock"
+else
+    rm -f "$GIT_DIR/refs/heads/main.lock"
+fi
+"""
+
+
+def receive_packs(git_server) -> int:
+    return sum(
+        1 for method, path, _, _ in git_server.requests if path.endswith("/git-receive-pack")
+    )
+
+
+def test_a_push_turned_away_while_gitea_is_busy_is_retried(setup: InitSetup, git_server):
+    hook = setup.bare / "hooks" / "pre-receive"
+    hook.write_text(BUSY_ONCE_HOOK)
+    hook.chmod(0o755)
+
+    result = setup.run("--strict")
+
+    assert result.returncode == 0, result.stderr
+    assert "turned the push away for now; retrying in 1 s" in result.stderr
+    assert receive_packs(git_server) == 2
+    assert git(setup.bare, "rev-parse", "main") == git(setup.workspace, "rev-parse", "HEAD")
+    assert setup.state()["case"] == "fresh-repo"
+
+
+def test_a_branch_that_stays_locked_ends_the_retries(setup: InitSetup, git_server):
+    (setup.bare / "refs" / "heads" / "main.lock").touch()
+
+    result = setup.run("--strict")
+
+    assert result.returncode == 1
+    assert receive_packs(git_server) == 4
+    state = setup.state()
+    assert state["error"]["code"] == "git"
+    assert "failed to update ref" in state["error"]["message"]
+
+
+def test_a_push_rejected_for_good_is_not_retried(setup: InitSetup, git_server):
+    hook = setup.bare / "hooks" / "pre-receive"
+    hook.write_text("#!/bin/sh\necho 'protected branch' >&2\nexit 1\n")
+    hook.chmod(0o755)
+
+    result = setup.run("--strict")
+
+    assert result.returncode == 1
+    assert receive_packs(git_server) == 1
+    assert "pre-receive hook declined" in setup.state()["error"]["message"]
