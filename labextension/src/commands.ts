@@ -36,7 +36,7 @@ export function addCommands(
   const { commands, shell } = app;
 
   commands.addCommand(CommandIDs.openPanel, {
-    label: 'Ilum Panel',
+    label: 'Ilum',
     caption: 'Spark sessions, repository sync state and workspace set-up',
     icon: args => (args.isPalette ? undefined : ilumIcon),
     execute: () => shell.activateById(PANEL_ID)

@@ -86,6 +86,22 @@ export function sessionTitle(session: ISparkSession): string {
   return session.name ? session.name : `Session ${session.id}`;
 }
 
+/** Livy's session kinds as people say them; the API keeps Livy's names. */
+const SESSION_KIND_LABELS: Record<string, string> = {
+  pyspark: 'PySpark',
+  spark: 'Spark (Scala)',
+  sparkr: 'SparkR',
+  sql: 'Spark SQL'
+};
+
+/** A kind Livy may add later shows as Livy names it. */
+export function sessionKindLabel(kind: string | null): string {
+  if (!kind) {
+    return 'unknown kind';
+  }
+  return SESSION_KIND_LABELS[kind] ?? kind;
+}
+
 /** The sessions the panel lists: the user's own, plus everybody's when asked for. */
 export function visibleSessions(spark: ISpark, showOthers: boolean): ISparkSession[] {
   return spark.sessions.filter(s => s.mine || showOthers);

@@ -1,5 +1,6 @@
 import { ReactWidget } from '@jupyterlab/apputils';
 import type { CommandRegistry } from '@lumino/commands';
+import type { Message } from '@lumino/messaging';
 import * as React from 'react';
 
 import { CommandIDs, PANEL_ID } from './commands';
@@ -12,6 +13,7 @@ import {
   otherUsersSessionCount,
   repoCounts,
   repoWarning,
+  sessionKindLabel,
   sessionTitle,
   shortSha,
   stateBadgeClass,
@@ -35,7 +37,9 @@ export class IlumPanel extends ReactWidget {
     this.id = PANEL_ID;
     this.addClass('jp-IlumPanel');
     this.title.icon = ilumIcon;
-    this.title.caption = 'Ilum: Spark sessions and repository';
+    this.title.caption = 'Ilum';
+    // Focusable so that opening the panel from the keyboard (status bar, palette) lands in it.
+    this.node.tabIndex = -1;
     _model.changed.connect(this.update, this);
     _commands.commandChanged.connect(this.update, this);
   }
@@ -47,6 +51,13 @@ export class IlumPanel extends ReactWidget {
     this._model.changed.disconnect(this.update, this);
     this._commands.commandChanged.disconnect(this.update, this);
     super.dispose();
+  }
+
+  protected onActivateRequest(msg: Message): void {
+    super.onActivateRequest(msg);
+    if (!this.node.contains(document.activeElement)) {
+      this.node.focus();
+    }
   }
 
   protected render(): JSX.Element {
@@ -64,10 +75,11 @@ function PanelView({ model, commands }: IViewProps): JSX.Element {
   const now = model.now();
   return (
     <div className="jp-IlumPanel-content">
-      <header className="jp-IlumPanel-header">
+      {/* Not <header>: that would be a second banner landmark in the page. */}
+      <div className="jp-IlumPanel-header">
         <h2 className="jp-IlumPanel-title">Ilum</h2>
         <ActionButton commands={commands} command={CommandIDs.refresh} label="Refresh" />
-      </header>
+      </div>
       {model.error !== null && (
         <p className="jp-IlumPanel-problem" role="alert" data-ilum="server-error">
           Cannot read the status from the Jupyter server: {model.error}
@@ -103,6 +115,9 @@ function ActionButton(props: IActionButtonProps): JSX.Element {
     []
   );
   const onClick = async (): Promise<void> => {
+    if (running) {
+      return;
+    }
     setRunning(true);
     try {
       await props.commands.execute(props.command, props.args ?? {});
@@ -119,7 +134,9 @@ function ActionButton(props: IActionButtonProps): JSX.Element {
       type="button"
       className={`jp-IlumButton ${props.className ?? ''}`.trim()}
       aria-label={props.ariaLabel ?? props.label}
-      disabled={running}
+      // Not `disabled`: a disabled button drops the focus, and a dialog the command opens could
+      // not hand it back.
+      aria-disabled={running}
       onClick={() => void onClick()}
     >
       {running ? (props.busyLabel ?? `${props.label}…`) : props.label}
@@ -160,9 +177,11 @@ function SparkSection({ spark, commands, now }: ISparkProps): JSX.Element {
   const [showOthers, setShowOthers] = React.useState(false);
   const sessions = visibleSessions(spark, showOthers);
   const others = otherUsersSessionCount(spark);
+  const heading = React.useRef<HTMLHeadingElement>(null);
+  const focusHeading = React.useCallback(() => heading.current?.focus(), []);
   return (
     <section className="jp-IlumSection" aria-labelledby="jp-IlumSpark-heading" data-ilum="spark">
-      <h3 id="jp-IlumSpark-heading" className="jp-IlumSection-title">
+      <h3 id="jp-IlumSpark-heading" className="jp-IlumSection-title" tabIndex={-1} ref={heading}>
         Spark sessions
       </h3>
       {!spark.reachable && (
@@ -179,7 +198,13 @@ function SparkSection({ spark, commands, now }: ISparkProps): JSX.Element {
       {sessions.length > 0 && (
         <ul className="jp-IlumSessions">
           {sessions.map(session => (
-            <SessionItem key={session.id} session={session} commands={commands} now={now} />
+            <SessionItem
+              key={session.id}
+              session={session}
+              commands={commands}
+              now={now}
+              onFocusLost={focusHeading}
+            />
           ))}
         </ul>
       )}
@@ -198,18 +223,28 @@ function SparkSection({ spark, commands, now }: ISparkProps): JSX.Element {
   );
 }
 
-function SessionItem({
-  session,
-  commands,
-  now
-}: {
+interface ISessionItemProps {
   session: ISparkSession;
   commands: CommandRegistry;
   now: Date;
-}): JSX.Element {
+  /** Called when the item goes away (the session ended) while it holds the focus. */
+  onFocusLost: () => void;
+}
+
+function SessionItem({ session, commands, now, onFocusLost }: ISessionItemProps): JSX.Element {
   const title = sessionTitle(session);
   const age = formatAge(session.started_at, now);
-  const details = [session.kind ?? 'unknown kind', `#${session.id}`];
+  const details = [sessionKindLabel(session.kind), `#${session.id}`];
+  const item = React.useRef<HTMLLIElement>(null);
+  // A layout effect's clean-up runs while the item is still in the page, so it can tell.
+  React.useLayoutEffect(() => {
+    const node = item.current;
+    return () => {
+      if (node?.contains(document.activeElement)) {
+        onFocusLost();
+      }
+    };
+  }, [onFocusLost]);
   if (age) {
     details.push(`up ${age}`);
   }
@@ -217,7 +252,7 @@ function SessionItem({
     details.push(`by ${session.owner ?? session.proxy_user ?? 'someone else'}`);
   }
   return (
-    <li className="jp-IlumSession" data-ilum="session" data-session-id={session.id}>
+    <li className="jp-IlumSession" data-ilum="session" data-session-id={session.id} ref={item}>
       <div className="jp-IlumSession-head">
         <span className="jp-IlumSession-name" data-ilum="session-name" title={title}>
           {title}
@@ -231,12 +266,22 @@ function SessionItem({
       </div>
       <div className="jp-IlumSession-actions">
         {session.spark_ui_url && (
-          <a href={session.spark_ui_url} target="_blank" rel="noopener noreferrer">
+          <a
+            href={session.spark_ui_url}
+            target="_blank"
+            rel="noopener noreferrer"
+            aria-label={`Spark UI of ${title}`}
+          >
             Spark UI
           </a>
         )}
         {session.driver_log_url && (
-          <a href={session.driver_log_url} target="_blank" rel="noopener noreferrer">
+          <a
+            href={session.driver_log_url}
+            target="_blank"
+            rel="noopener noreferrer"
+            aria-label={`Driver log of ${title}`}
+          >
             Driver log
           </a>
         )}

@@ -3,7 +3,9 @@ without stored outputs, saying what users need to know and ending Spark sessions
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -102,3 +104,67 @@ def test_the_magics_load_and_cleanup_is_a_known_subcommand(tmp_path):
     # Then both are accepted (an unknown subcommand only prints "not found")
     assert result.returncode == 0, result.stderr
     assert "not found" not in result.stdout + result.stderr
+
+
+SIZE_KEYS = {"driverMemory", "driverCores", "executorMemory", "executorCores", "numExecutors"}
+
+
+def sizing_cell() -> str:
+    sources = code_sources(TEMPLATES / "work" / "SparkQuickStart.ipynb")
+    [cell] = [s for s in sources if s.startswith("%%spark config\n")]
+    # Sizes apply when a session is created: the cell comes before the session form.
+    assert sources.index(cell) < sources.index("%manage_spark")
+    return cell
+
+
+def test_quick_start_sizes_the_session_with_driver_and_executor_memory_and_cores():
+    # The Python kernel's cell and the PySpark kernel's %%configure -f ask for the same size.
+    body = json.loads(sizing_cell().split("\n", 1)[1])
+    assert set(body) == SIZE_KEYS
+    text = all_text(TEMPLATES / "work" / "SparkQuickStart.ipynb")
+    configure = re.search(r"```\n%%configure -f\n(\{.*?\})\n```", text, re.DOTALL)
+    assert configure is not None
+    assert json.loads(configure.group(1)) == body
+
+
+def test_the_sizing_cell_sets_what_sparkmagic_sends_when_it_creates_a_session(tmp_path):
+    # Given a real IPython shell with the Spark magics loaded
+    pytest.importorskip("sparkmagic")
+    cell = sizing_cell()
+    script = (
+        "import json, sys\n"
+        "from IPython.core.interactiveshell import InteractiveShell\n"
+        "import sparkmagic.utils.configuration as conf\n"
+        "shell = InteractiveShell.instance()\n"
+        "assert shell.run_cell('%load_ext sparkmagic.magics').success\n"
+        "assert shell.run_cell(sys.argv[1]).success\n"
+        "print(json.dumps(conf.session_configs()))\n"
+    )
+    env = {**os.environ, "HOME": str(tmp_path), "SPARKMAGIC_CONF_DIR": str(tmp_path)}
+
+    # When the quick start's sizing cell runs
+    result = subprocess.run(
+        [sys.executable, "-c", script, cell],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    # Then sparkmagic's session settings carry the size
+    assert result.returncode == 0, result.stderr
+    configs = json.loads(result.stdout.strip().splitlines()[-1])
+    assert configs == json.loads(cell.split("\n", 1)[1])
+
+
+def test_quick_start_says_how_to_find_the_session_in_the_panel():
+    text = all_text(TEMPLATES / "work" / "SparkQuickStart.ipynb")
+    for part in ("Ilum panel", "Spark sessions", "PySpark", "Spark UI", "End session"):
+        assert part in text, part
+
+
+def test_intro_names_session_kinds_as_the_panel_does():
+    text = all_text(TEMPLATES / "IlumIntro.ipynb")
+    for kind in ("PySpark", "Spark (Scala)", "SparkR", "Spark SQL"):
+        assert kind in text, kind

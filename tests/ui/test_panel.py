@@ -91,7 +91,7 @@ def test_sessions_show_with_their_state_and_others_only_when_asked(
     badge = etl.locator('[data-ilum="session-state"]')
     assert badge.inner_text() == "idle"
     assert "jp-IlumBadge-idle" in (badge.get_attribute("class") or "")
-    assert etl.locator('[data-ilum="session-details"]').inner_text().startswith("pyspark")
+    assert etl.locator('[data-ilum="session-details"]').inner_text().startswith("PySpark")
     app_id = lab.livy.sessions[lab.session_ids["etl"]]["appId"]
     spark_ui = etl.get_by_role("link", name="Spark UI")
     assert spark_ui.get_attribute("href") == f"{lab.livy.url}/ui/spark/{app_id}"
