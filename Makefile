@@ -20,6 +20,9 @@ $(STAMPS)/dev: $(STAMPS)/system pyproject.toml labextension/package.json
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e ".[test]"
+# The editable install skips the Node packages when a build exists; the tests need the
+# current ones (Jest, eslint, axe-core for the UI tests) whenever package.json changed.
+	cd labextension && PATH="$(CURDIR)/$(BIN):$$PATH" jlpm install
 	bash scripts/post-install
 	@touch $@
 
