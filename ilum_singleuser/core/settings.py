@@ -329,10 +329,6 @@ def _validate(config: Config) -> None:
         config.git_branch.startswith("-") or " " in config.git_branch
     ):
         raise ConfigError(f"ILUM_GIT_BRANCH {config.git_branch!r} is not a branch name")
-    if config.templates_dir is not None and not os.access(config.templates_dir, os.R_OK | os.X_OK):
-        raise ConfigError(f"templates folder {config.templates_dir} cannot be read")
-    if config.templates_dir is not None and not config.templates_dir.is_dir():
-        raise ConfigError(f"templates folder {config.templates_dir} is not a folder")
 
 
 def redact_url(url: str) -> str:

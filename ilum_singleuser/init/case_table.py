@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit
 
-from ..core.errors import AuthError, WorkspaceError
+from ..core.errors import AuthError, ConfigError, WorkspaceError
 from ..core.git import Git, GitCommandError, credential_helper_command, credential_scope
 from ..core.runtime_files import RUNTIME_EXCLUDES
 from ..core.settings import Config, default_templates_dir, redact_url
@@ -264,7 +264,7 @@ class WorkspaceInitialiser:
 
     def _commit_templates(self, branch: str) -> None:
         self.git.run("symbolic-ref", "HEAD", f"refs/heads/{branch}")
-        templates_dir = self.config.templates_dir or default_templates_dir()
+        templates_dir = self._readable_templates_dir()
         templates = [t for t in iter_template_files(templates_dir) if not _runtime_path(t.rel)]
         templates = with_kernel_metadata(templates, self.scratch, self.log)
         self.log(f"copying templates from {templates_dir}")
@@ -283,6 +283,16 @@ class WorkspaceInitialiser:
             "commit", "--quiet", "--no-verify", "--allow-empty", "-m", TEMPLATE_COMMIT_MESSAGE
         )
         self._set_upstream(branch)
+
+    def _readable_templates_dir(self) -> Path:
+        """The templates folder, checked only now that templates are about to be copied: a
+        returning user needs none, and an unreadable folder must not stop their init."""
+        folder = self.config.templates_dir or default_templates_dir()
+        if folder.exists() and not folder.is_dir():
+            raise ConfigError(f"the templates folder {folder} (ILUM_TEMPLATES_DIR) is not a folder")
+        if not os.access(folder, os.R_OK | os.X_OK):
+            raise ConfigError(f"the templates folder {folder} (ILUM_TEMPLATES_DIR) cannot be read")
+        return folder
 
     def _push(self, branch: str) -> None:
         # With the default fetch refspec, push also moves refs/remotes/origin/<branch>.

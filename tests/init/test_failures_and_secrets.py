@@ -191,7 +191,6 @@ def test_checkout_of_another_repository_is_left_alone(setup: InitSetup):
     [
         ({"ILUM_GIT_REPO_URL": "{git_url}/{team}/{username}.git"}, "{team}"),
         ({"ILUM_USER": "", "JUPYTERHUB_USER": "", "USER": ""}, "no user name"),
-        ({"ILUM_TEMPLATES_DIR": "/nonexistent/templates"}, "cannot be read"),
         ({"ILUM_INIT_TIMEOUT": "soon"}, "ILUM_INIT_TIMEOUT"),
         ({"ILUM_LIVY_AUTH": "Kerberos"}, "ILUM_LIVY_AUTH"),
         ({"ILUM_GIT_REPO_URL": "http://u:pw@gitea/x.git"}, "must not carry credentials"),
@@ -308,3 +307,36 @@ def test_a_password_that_is_part_of_the_repository_path_leaves_the_log_readable(
     assert f"checking repository {setup.repo_url}" in result.stderr
     assert f"checking repository {setup.repo_url}" in setup.state()["steps"]
     assert "***" not in result.stderr
+
+
+def test_an_unreadable_templates_folder_does_not_stop_a_returning_user(setup: InitSetup):
+    assert setup.run("--strict").returncode == 0
+    (setup.workspace / ".sparkmagic" / "config.json").unlink()
+
+    result = setup.run("--strict", ILUM_TEMPLATES_DIR="/nonexistent/templates")
+
+    assert result.returncode == 0, result.stderr
+    assert setup.state()["outcome"] == "ok"
+    assert (setup.workspace / ".sparkmagic" / "config.json").is_file()
+
+
+@pytest.mark.parametrize(
+    ("name", "message"), [("nonexistent", "cannot be read"), ("a-file", "is not a folder")]
+)
+def test_an_unusable_templates_folder_stops_only_a_start_that_copies_templates(
+    setup: InitSetup, tmp_path, name, message
+):
+    folder = tmp_path / name
+    if name == "a-file":
+        folder.write_text("x")
+
+    result = setup.run("--strict", ILUM_TEMPLATES_DIR=str(folder))
+
+    assert result.returncode == 2
+    error = setup.state()["error"]
+    assert error["code"] == "configuration"
+    assert "ILUM_TEMPLATES_DIR" in error["message"]
+    assert message in error["message"]
+    # Nothing was committed; the Livy-proxy is still set up for the notebooks.
+    assert git(setup.bare, "for-each-ref") == ""
+    assert (setup.workspace / ".sparkmagic" / "config.json").is_file()
