@@ -82,25 +82,32 @@ def test_spark_quick_start_ends_the_session_last():
     assert code_sources(TEMPLATES / "work" / "SparkQuickStart.ipynb")[-1] == "%spark cleanup"
 
 
-def test_the_magics_load_and_cleanup_is_a_known_subcommand(tmp_path):
-    # Given a real IPython shell with no Livy session (and no network needed)
-    pytest.importorskip("sparkmagic")
+def run_in_ipython(tmp_path: Path, cells: list[str], then: str = "") -> subprocess.CompletedProcess:
+    """Runs ``cells`` in a real IPython shell (no Livy session, no network), each of which must
+    succeed, then the Python code ``then``."""
     script = (
+        "import sys\n"
         "from IPython.core.interactiveshell import InteractiveShell\n"
         "shell = InteractiveShell.instance()\n"
-        "for line in ('%load_ext sparkmagic.magics', '%spark cleanup'):\n"
-        "    assert shell.run_cell(line).success, line\n"
+        "for cell in sys.argv[1:]:\n"
+        "    assert shell.run_cell(cell).success, cell\n"
+        f"{then}"
     )
     env = {**os.environ, "HOME": str(tmp_path), "SPARKMAGIC_CONF_DIR": str(tmp_path)}
-    # When the quick start's first and last cells run
-    result = subprocess.run(
-        [sys.executable, "-c", script],
+    return subprocess.run(
+        [sys.executable, "-c", script, *cells],
         env=env,
         capture_output=True,
         text=True,
         timeout=120,
         check=False,
     )
+
+
+def test_the_magics_load_and_cleanup_is_a_known_subcommand(tmp_path):
+    pytest.importorskip("sparkmagic")
+    # When the quick start's first and last cells run
+    result = run_in_ipython(tmp_path, ["%load_ext sparkmagic.magics", "%spark cleanup"])
     # Then both are accepted (an unknown subcommand only prints "not found")
     assert result.returncode == 0, result.stderr
     assert "not found" not in result.stdout + result.stderr
@@ -128,28 +135,15 @@ def test_quick_start_sizes_the_session_with_driver_and_executor_memory_and_cores
 
 
 def test_the_sizing_cell_sets_what_sparkmagic_sends_when_it_creates_a_session(tmp_path):
-    # Given a real IPython shell with the Spark magics loaded
     pytest.importorskip("sparkmagic")
     cell = sizing_cell()
-    script = (
-        "import json, sys\n"
-        "from IPython.core.interactiveshell import InteractiveShell\n"
-        "import sparkmagic.utils.configuration as conf\n"
-        "shell = InteractiveShell.instance()\n"
-        "assert shell.run_cell('%load_ext sparkmagic.magics').success\n"
-        "assert shell.run_cell(sys.argv[1]).success\n"
-        "print(json.dumps(conf.session_configs()))\n"
-    )
-    env = {**os.environ, "HOME": str(tmp_path), "SPARKMAGIC_CONF_DIR": str(tmp_path)}
 
-    # When the quick start's sizing cell runs
-    result = subprocess.run(
-        [sys.executable, "-c", script, cell],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+    # When the quick start's sizing cell runs after the magics are loaded
+    result = run_in_ipython(
+        tmp_path,
+        ["%load_ext sparkmagic.magics", cell],
+        then="import json, sparkmagic.utils.configuration as conf\n"
+        "print(json.dumps(conf.session_configs()))\n",
     )
 
     # Then sparkmagic's session settings carry the size
