@@ -13,6 +13,9 @@ Shape (``version`` 1)::
      "pushed_commit": sha | null, "head": sha | null, "branch": str | null,
      "repo_url": str, "workspace": str, "user": str,
      "error": {"code": str, "message": str, "hint": str} | null,
+     "autosave_restore": null | {"snapshot": sha, "taken_at": ISO-8601, "branch": str,
+         "commits": int, "files": [path, ...], "beside": [path, ...],
+         "kept_branch": str | null, "skipped_at_snapshot": [{"path", "reason", "size"}, ...]},
      "steps": [str, ...]}
 """
 

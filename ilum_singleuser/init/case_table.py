@@ -16,12 +16,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import Any
 from urllib.parse import urlsplit
 
 from ..core.errors import AuthError, ConfigError, WorkspaceError
 from ..core.git import Git, GitCommandError, credential_helper_command, credential_scope
 from ..core.runtime_files import RUNTIME_EXCLUDES
 from ..core.settings import Config, default_templates_dir, redact_url
+from .autosave_restore import AutosaveRestorer
 from .notebook_metadata import with_kernel_metadata
 from .remote_probe import Probe, wait_for_repository
 from .templates import copy_templates, iter_template_files, path_is_free, same_content
@@ -56,6 +58,7 @@ class InitOutcome:
     head: str | None = None
     pushed_commit: str | None = None
     templates_copied: list[str] = field(default_factory=list)
+    autosave_restore: dict[str, Any] | None = None
 
 
 def auth_failure(exc: GitCommandError) -> bool:
@@ -116,12 +119,15 @@ class WorkspaceInitialiser:
             if self._rev(f"refs/remotes/origin/{branch}"):
                 self.outcome.case = "adopt-files-remote-commits" if had_user_files else "clone"
                 self._adopt_remote_branch(branch, marker)
+                if not had_user_files:
+                    self._restore_autosave(branch)
             else:
                 self.outcome.case = "adopt-files-empty-remote" if had_user_files else "fresh-repo"
                 self._commit_templates(branch)
                 self._push(branch)
         else:
             self.outcome.case = "existing-checkout"
+            self._finish_interrupted_restore(branch)
             self._push_if_only_ahead(branch)
         self.outcome.branch = self._current_branch()
         self.outcome.head = self._rev("HEAD")
@@ -261,6 +267,22 @@ class WorkspaceInitialiser:
                 "checkout-index", "--quiet", "-z", "--stdin", input="\0".join(missing).encode()
             )
         marker.unlink(missing_ok=True)
+
+    def _restore_autosave(self, branch: str) -> None:
+        """A fresh volume: bring back the snapshot of the work the last one had not pushed."""
+        restorer = AutosaveRestorer(self.git, branch, self.log)
+        snapshot = restorer.available() if self.config.autosave else None
+        if snapshot:
+            restored = restorer.restore(snapshot)
+            self.outcome.autosave_restore = restored.as_state() if restored else None
+
+    def _finish_interrupted_restore(self, branch: str) -> None:
+        restorer = AutosaveRestorer(self.git, branch, self.log)
+        snapshot = restorer.pending()
+        if snapshot:
+            self.log("finishing an interrupted autosave restore")
+            restored = restorer.restore(snapshot)
+            self.outcome.autosave_restore = restored.as_state() if restored else None
 
     def _commit_templates(self, branch: str) -> None:
         self.git.run("symbolic-ref", "HEAD", f"refs/heads/{branch}")

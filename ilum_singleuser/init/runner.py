@@ -104,7 +104,14 @@ def run_init(
             write_state(config.state_path, state)
             if owner is not None:
                 worktree_untouched = state["case"] in UNTOUCHED_WORKTREE_CASES
-                _hand_over(config, owner, state_dir, walk_tracked=not worktree_untouched)
+                restored = state.get("autosave_restore") or {}
+                _hand_over(
+                    config,
+                    owner,
+                    state_dir,
+                    walk_tracked=not worktree_untouched,
+                    written=[*restored.get("files", []), *restored.get("beside", [])],
+                )
     except IlumError as exc:  # the lock itself timed out
         state.update(outcome="failed", error=_error_fields(exc, config, log), finished_at=now_iso())
         write_state(config.state_path, state)
@@ -134,6 +141,7 @@ def _outcome_fields(outcome: InitOutcome) -> dict[str, Any]:
         "head": outcome.head,
         "pushed_commit": outcome.pushed_commit,
         "templates_copied": outcome.templates_copied,
+        "autosave_restore": outcome.autosave_restore,
     }
 
 
@@ -161,23 +169,33 @@ def _configure_sparkmagic(config: Config, log: Callable[[str], None]) -> None:
 
 
 def _hand_over(
-    config: Config, owner: tuple[int, int], state_dir: Path, *, walk_tracked: bool
+    config: Config,
+    owner: tuple[int, int],
+    state_dir: Path,
+    *,
+    walk_tracked: bool,
+    written: list[str],
 ) -> None:
     """Whatever this run may have created becomes the notebook user's. The tracked files are
-    walked only when this run may have written some (not on an ordinary repeat start)."""
+    walked only when this run may have written some (not on an ordinary repeat start);
+    ``written`` are further files it wrote (restored from an autosave)."""
     ws = config.workspace
     spark_dir = config_path(ws).parent
     singles = [ws, *_created_parents(state_dir, ws), *_created_parents(spark_dir, ws)]
-    if walk_tracked:
-        singles += [ws / p for p in _tracked_paths(config)]
+    rels = _tracked_paths(config) if walk_tracked else []
+    singles += [ws / p for p in _with_parents([*rels, *written])]
     chown_paths(singles, owner, [ws / ".git", state_dir, spark_dir])
 
 
 def _tracked_paths(config: Config) -> list[str]:
-    """Tracked files and their folders: the checkout and the templates we wrote."""
+    """Tracked files: the checkout and the templates we wrote."""
     out = Git(config.workspace).run("ls-files", "-z", check=False, read_only=True).stdout
+    return [rel for rel in out.split("\0") if rel]
+
+
+def _with_parents(rels: list[str]) -> list[str]:
     paths: set[str] = set()
-    for rel in filter(None, out.split("\0")):
+    for rel in rels:
         parts = rel.split("/")
         paths.update("/".join(parts[: i + 1]) for i in range(len(parts)))
     return sorted(paths)
