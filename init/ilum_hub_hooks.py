@@ -89,13 +89,15 @@ def _is_ilum_init(container: object) -> bool:
     return isinstance(container, Mapping) and container.get("name") == INIT_CONTAINER_NAME
 
 
-def ilum_auth_state_hook(spawner: Any, auth_state: Mapping[str, Any] | None) -> None:
-    """``Spawner.auth_state_hook``: put the user's identity into the ilum-init container."""
-    env = identity_env(spawner.user.name, auth_state)
-    containers = spawner.init_containers
+def update_init_container_env(spawner: Any, env: Mapping[str, str]) -> bool:
+    """Give the spawner's ``ilum-init`` init container ``env`` (a copy: the configured list is
+    shared by every spawner). False when there is no such container, e.g. with a spawner that
+    has no init containers at all."""
+    containers = getattr(spawner, "init_containers", None) or []
     found = False
+    updated: Any
     if isinstance(containers, Mapping):
-        updated: Any = {}
+        updated = {}
         for key, container in containers.items():
             found = found or _is_ilum_init(container)
             updated[key] = with_env(container, env) if _is_ilum_init(container) else container
@@ -104,10 +106,16 @@ def ilum_auth_state_hook(spawner: Any, auth_state: Mapping[str, Any] | None) -> 
         for container in containers:
             found = found or _is_ilum_init(container)
             updated.append(with_env(container, env) if _is_ilum_init(container) else container)
-    if not found:
+    if found:
+        spawner.init_containers = updated
+    return found
+
+
+def ilum_auth_state_hook(spawner: Any, auth_state: Mapping[str, Any] | None) -> None:
+    """``Spawner.auth_state_hook``: put the user's identity into the ilum-init container."""
+    env = identity_env(spawner.user.name, auth_state)
+    if not update_init_container_env(spawner, env):
         spawner.log.warning(
             "ilum_auth_state_hook: no init container named %r; identity not passed on",
             INIT_CONTAINER_NAME,
         )
-        return
-    spawner.init_containers = updated

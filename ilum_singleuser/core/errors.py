@@ -21,8 +21,9 @@ class AuthError(IlumError):
     code = "authentication"
     exit_status = 3
     hint = (
-        "Check the git credentials (ILUM_GIT_USERNAME/ILUM_GIT_PASSWORD, or the "
-        "ilum-git-credentials Secret mounted at ILUM_GIT_CREDENTIALS_DIR)."
+        "Check the git credentials: the Gitea token the hub mints for each user at spawn (the "
+        "hub log says why it could not), or ILUM_GIT_USERNAME/ILUM_GIT_PASSWORD, or the "
+        "Secret mounted at ILUM_GIT_CREDENTIALS_DIR."
     )
 
 

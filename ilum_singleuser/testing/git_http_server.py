@@ -2,7 +2,12 @@
 
 ``git http-backend`` behind a small threaded HTTP server on 127.0.0.1. Like Gitea it answers
 401 without (or with wrong) credentials and 404 for a repository that does not exist yet, so the
-init's waiting and its refused-login path run against real HTTP and real git.
+init's waiting and its refused-login path run against real HTTP and real git. Like Gitea it
+answers 404 "Repository not found" as well to a signed-in user who may not reach the repository
+(Gitea does not tell strangers that a private repository exists), and it accepts access tokens
+as passwords. Under ``/api/v1/`` it serves Gitea's access-token routes (``gitea_token_api``);
+users, tokens and grants live in one ``GiteaAccounts`` store, so a token minted there opens here
+exactly what it would open on Gitea.
 """
 
 from __future__ import annotations
@@ -13,18 +18,28 @@ import subprocess
 import threading
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
+from . import gitea_token_api
+from .gitea_accounts import GiteaAccounts
 from .loopback import LoopbackServer
 
 
 class GitHTTPServer(LoopbackServer):
-    """Serve bare repositories under ``root`` as ``http://127.0.0.1:PORT/<org>/<name>.git``."""
+    """Serve bare repositories under ``root`` as ``http://127.0.0.1:PORT/<org>/<name>.git``.
 
-    def __init__(self, root: Path, users: dict[str, str] | None = None) -> None:
+    ``users`` (name -> password) is shorthand for a store holding just them; without any user,
+    every request is let in."""
+
+    def __init__(
+        self,
+        root: Path,
+        users: dict[str, str] | None = None,
+        accounts: GiteaAccounts | None = None,
+    ) -> None:
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
-        self.users = dict(users or {})
+        self.accounts = accounts if accounts is not None else GiteaAccounts(users)
         self.requests: list[tuple[str, str, str | None, int]] = []
         self._lock = threading.Lock()
         super().__init__(_GitRequestHandler)
@@ -32,8 +47,13 @@ class GitHTTPServer(LoopbackServer):
     def repo_path(self, org: str, name: str) -> Path:
         return self.root / org / name
 
-    def create_repo(self, org: str, name: str, branch: str = "main") -> Path:
-        """An empty bare repository, as the Gitea operator creates it."""
+    def create_repo(
+        self, org: str, name: str, branch: str = "main", collaborators: list[str] | None = None
+    ) -> Path:
+        """An empty bare repository, as the Gitea operator creates it; with ``collaborators``,
+        private to them (and the site admins)."""
+        if collaborators is not None:
+            self.accounts.grant(f"{org}/{name}", collaborators)
         path = self.repo_path(org, name)
         tmp = path.with_name(path.name + ".creating")
         tmp.parent.mkdir(parents=True, exist_ok=True)
@@ -76,6 +96,9 @@ class _GitRequestHandler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         self._serve()
 
+    def do_DELETE(self) -> None:
+        self._serve()
+
     def _user(self) -> str | None:
         header = self.headers.get("Authorization", "")
         if not header.startswith("Basic "):
@@ -84,10 +107,8 @@ class _GitRequestHandler(BaseHTTPRequestHandler):
             decoded = base64.b64decode(header[6:]).decode("utf-8")
         except (ValueError, UnicodeDecodeError):
             return None
-        user, _, password = decoded.partition(":")
-        if self.owner.users.get(user) != password:
-            return None
-        return user
+        login, _, secret = decoded.partition(":")
+        return self.owner.accounts.sign_in(login, secret)
 
     def _read_body(self) -> bytes:
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
@@ -113,19 +134,41 @@ class _GitRequestHandler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
+    def _serve_api(self, path: str, query: str, body: bytes) -> None:
+        reply = gitea_token_api.handle(
+            self.owner.accounts, self.command, path, parse_qs(query), self.headers, body
+        )
+        self.owner._record(self.command, path, None, reply.status)
+        payload = reply.body()
+        self.send_response(reply.status)
+        for key, value in reply.headers.items():
+            self.send_header(key, value)
+        if payload:
+            self.send_header("Content-Type", "application/json;charset=utf-8")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
     def _serve(self) -> None:
         parts = urlsplit(self.path)
         path = unquote(parts.path)
-        body = self._read_body() if self.command == "POST" else b""
+        body = self._read_body() if self.command in ("POST", "DELETE") else b""
+        if path.startswith(gitea_token_api.API_PREFIX):
+            self._serve_api(path, parts.query, body)
+            return
         user = self._user()
-        if self.owner.users and user is None:
+        if self.owner.accounts and user is None:
             self.owner._record(self.command, path, None, 401)
             self._reply(401, "Unauthorized", {"WWW-Authenticate": 'Basic realm="Gitea"'})
             return
         repo_rel = path.split(".git/", 1)[0] + ".git" if ".git/" in path else None
-        if not repo_rel or not (self.owner.root / repo_rel.lstrip("/")).is_dir():
+        if (
+            not repo_rel
+            or not (self.owner.root / repo_rel.lstrip("/")).is_dir()
+            or (user is not None and not self.owner.accounts.may_access(user, repo_rel))
+        ):
             self.owner._record(self.command, path, user, 404)
-            self._reply(404, "Not found")
+            self._reply(404, "Repository not found")
             return
         env = _clean_env()
         env.update(

@@ -92,6 +92,19 @@ LDAP_STATE = {
 }
 
 
+HUB_FILES = ("ilum_hub_hooks.py", "ilum_gitea_tokens.py")
+
+
+def gitea_edits(gitea_url: str, admin_dir: Path) -> dict[str, str]:
+    """The edits that point the example at a Gitea stand-in and its admin Secret's folder."""
+    return {
+        '    "ILUM_GIT_URL": "http://ilum-gitea-http:3000",': f'    "ILUM_GIT_URL": "{gitea_url}",',
+        'GITEA_ADMIN_DIR = "/etc/ilum/gitea-admin"': f'GITEA_ADMIN_DIR = "{admin_dir}"',
+        # A misdirected test gives up soon instead of waiting the example's minute.
+        "GITEA_USER_WAIT_SECONDS = 60": "GITEA_USER_WAIT_SECONDS = 2",
+    }
+
+
 def load_example(tmp_path: Path, edits: dict[str, str] | None = None) -> Config:
     """The example as jupyterhub_config.py's load_subconfig reads it, from a copy with the
     line edits an operator would make (``{"SSH_ENABLED = False": "SSH_ENABLED = True"}``)."""
@@ -102,7 +115,8 @@ def load_example(tmp_path: Path, edits: dict[str, str] | None = None) -> Config:
         assert f"\n{old}\n" in text, old
         text = text.replace(f"\n{old}\n", f"\n{new}\n")
     (folder / "kubespawner_config.py").write_text(text)
-    (folder / "ilum_hub_hooks.py").write_text((INIT / "ilum_hub_hooks.py").read_text())
+    for name in HUB_FILES:
+        (folder / name).write_text((INIT / name).read_text())
     loader = PyFileConfigLoader("kubespawner_config.py", path=str(folder))
     return loader.load_config()
 

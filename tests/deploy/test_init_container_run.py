@@ -1,7 +1,7 @@
 """The init container as the examples define it, run for real: its command and environment
-(hub hook included), its mounts mapped to local folders, the templates ConfigMap mounted the way
-the kubelet does, against a loopback Gitea. Catches a misspelt variable or a wrong mount path in
-the examples, which schema validation cannot."""
+(hub hooks included: the user's own Gitea token), its mounts mapped to local folders, the
+templates ConfigMap mounted the way the kubelet does, against a loopback Gitea. Catches a
+misspelt variable or a wrong mount path in the examples, which schema validation cannot."""
 
 from __future__ import annotations
 
@@ -14,15 +14,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
-from tests.conftest import GIT_PASSWORD, GIT_USER, ORG, git
+from tests.conftest import ORG, git
 
 from .support import (
     INIT,
     LDAP_STATE,
     container,
     env_of,
+    gitea_edits,
     load_example,
     project_configmap,
     tree,
@@ -40,10 +40,7 @@ def local_paths(spec: dict[str, Any], tmp_path: Path, make_templates: Any) -> di
         local = tmp_path / "pod" / path.strip("/").replace("/", "_")
         local.mkdir(parents=True)
         folders[path] = local
-        if volume_mount["name"] == "ilum-git-credentials":
-            (local / "username").write_text(GIT_USER)
-            (local / "password").write_text(GIT_PASSWORD)
-        elif volume_mount["name"] == "ilum-templates":
+        if volume_mount["name"] == "ilum-templates":
             # The shipped templates plus a marker, to tell the ConfigMap from the image's copy.
             source = tmp_path / "configmap-source"
             shutil.copytree(INIT / "templates", source)
@@ -62,7 +59,7 @@ def local_path(value: str, folders: dict[str, Path]) -> str:
 
 
 def run_init_container(
-    spec: dict[str, Any], folders: dict[str, Path], gitea_url: str
+    spec: dict[str, Any], folders: dict[str, Path], gitea_url: str, strict: bool = True
 ) -> subprocess.CompletedProcess[str]:
     """Run the container's command with its environment; in-pod paths become local ones."""
     env = {
@@ -77,7 +74,7 @@ def run_init_container(
     # A broken test should not wait the example's two minutes for a repository.
     env["ILUM_INIT_TIMEOUT"] = "15"
     return subprocess.run(
-        [*spec["command"], "--strict"],
+        [*spec["command"], *(["--strict"] if strict else [])],
         env=env,
         cwd=folders["/home/jovyan"],
         capture_output=True,
@@ -104,35 +101,60 @@ def assert_workspace_prepared(home: Path, git_server: Any, user: str) -> None:
 
 @pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
 async def test_kubespawner_init_container_prepares_the_workspace(
-    tmp_path, monkeypatch, git_server, render_pod, make_templates
+    tmp_path, monkeypatch, gitea, gitea_admin_dir, render_pod, make_templates
 ):
-    # Given the user's (empty) repository and the KubeSpawner example's pod for that user
-    git_server.create_repo(ORG, "jupyterhub-jane.git")
+    # Given the user's (empty, private) repository and the KubeSpawner example's pod for her
     monkeypatch.syspath_prepend(str(tmp_path / "hub-config"))
-    pod = await render_pod(load_example(tmp_path), "jane", LDAP_STATE)
+    config = load_example(tmp_path, gitea_edits(gitea.url, gitea_admin_dir))
+    pod = await render_pod(config, "jane", LDAP_STATE)
     spec = container(pod, "ilum-init", init=True)
     folders = local_paths(spec, tmp_path, make_templates)
-    # When its init container runs
-    result = run_init_container(spec, folders, git_server.url)
+    # When its init container runs, with the token the hub minted for her
+    result = run_init_container(spec, folders, gitea.url)
     # Then the workspace is the user's repository with the templates, committed as the user
     assert result.returncode == 0, result.stderr
     home = folders["/home/jovyan"]
-    assert_workspace_prepared(home, git_server, "jane")
-    remote = git_server.repo_path(ORG, "jupyterhub-jane.git")
+    assert_workspace_prepared(home, gitea, "jane")
+    remote = gitea.repo_path(ORG, "jupyterhub-jane.git")
     author = git(remote, "log", "-1", "--format=%an <%ae>", "main").strip()
     assert author == "Jane Doe <jane.doe@example.org>"
+    # and the push was made with her token, which is hers alone
+    pushes = [r for r in gitea.requests if r[0] == "POST" and r[1].endswith("git-receive-pack")]
+    assert pushes
+    assert {r[2] for r in pushes} == {"jane"}
 
 
 @pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
-def test_z2jh_init_container_prepares_the_workspace(tmp_path, git_server, make_templates):
-    # Given the values example's init container, {username} filled as KubeSpawner would
-    git_server.create_repo(ORG, "jupyterhub-jane.git")
-    values = yaml.safe_load((INIT / "z2jh-values.yaml").read_text())
-    spec = next(c for c in values["singleuser"]["initContainers"] if c["name"] == "ilum-init")
-    spec = json.loads(json.dumps(spec).replace("{username}", "jane"))
+async def test_z2jh_init_container_prepares_the_workspace(
+    tmp_path, gitea, z2jh_hub, render_pod, make_templates
+):
+    # Given the values example's init container, as the chart and the hub hooks make it
+    pod = await render_pod(z2jh_hub(), "jane")
+    spec = container(pod, "ilum-init", init=True)
     folders = local_paths(spec, tmp_path, make_templates)
     # When it runs
-    result = run_init_container(spec, folders, git_server.url)
+    result = run_init_container(spec, folders, gitea.url)
     # Then the workspace is prepared the same way
     assert result.returncode == 0, result.stderr
-    assert_workspace_prepared(folders["/home/jovyan"], git_server, "jane")
+    assert_workspace_prepared(folders["/home/jovyan"], gitea, "jane")
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+async def test_without_a_token_ilum_init_records_an_authentication_error(
+    tmp_path, monkeypatch, gitea, gitea_admin_dir, render_pod, make_templates
+):
+    # Given the hub could not mint a token (its Gitea admin Secret is wrong)
+    (gitea_admin_dir / "password").write_text("not-the-password")
+    monkeypatch.syspath_prepend(str(tmp_path / "hub-config"))
+    config = load_example(tmp_path, gitea_edits(gitea.url, gitea_admin_dir))
+    pod = await render_pod(config, "jane", LDAP_STATE)
+    spec = container(pod, "ilum-init", init=True)
+    folders = local_paths(spec, tmp_path, make_templates)
+    # When the init container runs (without --strict, as in the pod)
+    result = run_init_container(spec, folders, gitea.url, strict=False)
+    # Then it lets the server start and records an authentication error for the panel
+    assert result.returncode == 0, result.stderr
+    home = folders["/home/jovyan"]
+    state = json.loads((home / ".local" / "state" / "ilum" / "init.json").read_text())
+    assert state["outcome"] == "failed"
+    assert state["error"]["code"] == "authentication"

@@ -12,8 +12,9 @@ from typing import Any
 import jsonschema
 import pytest
 import yaml
-from traitlets.config import Config
 
+from . import chart
+from .chart import set_file_hooks
 from .support import (
     INIT,
     REFERENCE,
@@ -25,9 +26,6 @@ from .support import (
     validate_k8s,
 )
 
-EXAMPLE = INIT / "z2jh-values.yaml"
-HOOKS = INIT / "ilum_hub_hooks.py"
-
 
 def load_yaml(path: Path) -> Any:
     return yaml.safe_load(path.read_text())
@@ -35,10 +33,7 @@ def load_yaml(path: Path) -> Any:
 
 @pytest.fixture(scope="module")
 def chart_defaults() -> dict[str, Any]:
-    path = REFERENCE / "z2jh-values.yaml"
-    if not path.is_file():
-        pytest.fail(f"the chart's reference values are missing: {path.resolve()}")
-    return load_yaml(path)
+    return chart.chart_defaults()
 
 
 @pytest.fixture(scope="module")
@@ -48,73 +43,7 @@ def chart_schema() -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def example() -> dict[str, Any]:
-    return load_yaml(EXAMPLE)
-
-
-def set_file_hooks() -> dict[str, Any]:
-    """What `--set-file hub.extraFiles.ilum-hub-hooks.stringData=init/ilum_hub_hooks.py` adds."""
-    return {"hub": {"extraFiles": {"ilum-hub-hooks": {"stringData": HOOKS.read_text()}}}}
-
-
-def as_dict(entries: Any, key_of: Any) -> dict[str, Any]:
-    """The chart accepts extraVolumes and extraVolumeMounts as a list or a dict."""
-    if not entries:
-        return {}
-    if isinstance(entries, dict):
-        return dict(entries)
-    return {key_of(i, e): e for i, e in enumerate(entries)}
-
-
-def kubespawner_config(values: dict[str, Any], hub_config_dir: Path) -> Config:
-    """The KubeSpawner settings the chart's jupyterhub_config.py derives from ``values``, for
-    the keys this example uses; then the hub's extraFiles and extraConfig, as the hub runs them."""
-    c = Config()
-    single = values["singleuser"]
-    c.KubeSpawner.image = f"{single['image']['name']}:{single['image']['tag']}"
-    c.KubeSpawner.uid = single["uid"]
-    c.KubeSpawner.fs_gid = single["fsGid"]
-    c.KubeSpawner.cmd = single["cmd"]
-    c.KubeSpawner.environment = single["extraEnv"]
-    c.KubeSpawner.init_containers = single["initContainers"]
-    c.KubeSpawner.extra_containers = single["extraContainers"]
-    storage = single["storage"]
-    assert storage["type"] == "dynamic", "this emulation covers dynamic storage only"
-    dynamic = storage["dynamic"]
-    volume_name = dynamic["volumeNameTemplate"]
-    if dynamic.get("pvcNameTemplate"):
-        c.KubeSpawner.pvc_name_template = dynamic["pvcNameTemplate"]
-    home = {"mountPath": storage["homeMountPath"], "name": volume_name}
-    if dynamic.get("subPath"):
-        home["subPath"] = dynamic["subPath"]
-    volumes = {
-        volume_name: {"name": volume_name, "persistentVolumeClaim": {"claimName": "{pvc_name}"}}
-    }
-    mounts = {volume_name: home}
-    volumes.update(as_dict(storage.get("extraVolumes"), lambda i, e: e["name"]))
-    mounts.update(as_dict(storage.get("extraVolumeMounts"), lambda i, e: f"{e['name']}-{i}"))
-    c.KubeSpawner.volumes = volumes
-    c.KubeSpawner.volume_mounts = mounts
-    for class_name, traits in values["hub"]["config"].items():
-        for trait, value in traits.items():
-            c[class_name][trait] = value
-    # hub.extraFiles land in the hub's config folder, which is on its Python path.
-    for extra in values["hub"]["extraFiles"].values():
-        (hub_config_dir / Path(extra["mountPath"]).name).write_text(extra["stringData"])
-    for _, snippet in sorted(values["hub"]["extraConfig"].items()):
-        exec(snippet, {"c": c})  # as the chart's jupyterhub_config.py runs extraConfig
-    return c
-
-
-@pytest.fixture
-def hub_config_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    import sys
-
-    folder = tmp_path / "usr-local-etc-jupyterhub"
-    folder.mkdir()
-    monkeypatch.syspath_prepend(str(folder))
-    sys.modules.pop("ilum_hub_hooks", None)
-    yield folder
-    sys.modules.pop("ilum_hub_hooks", None)
+    return chart.z2jh_example()
 
 
 def test_example_merged_with_chart_defaults_passes_the_chart_schema(
@@ -150,12 +79,9 @@ def test_init_container_runs_the_notebook_image(example):
     assert init["command"] == ["ilum-init"]
 
 
-async def test_chart_rendered_pod_is_valid_and_wired(
-    chart_defaults, example, hub_config_dir, render_pod
-):
+async def test_chart_rendered_pod_is_valid_and_wired(z2jh_hub, render_pod, gitea):
     # Given the example as the chart turns it into KubeSpawner settings, hook source included
-    values = deep_merge(deep_merge(chart_defaults, example), set_file_hooks())
-    config = kubespawner_config(values, hub_config_dir)
+    config = z2jh_hub()
     # When a user with LDAP attributes starts a server
     state = {"user_attributes": {"cn": ["Jane Doe"], "mail": ["jane@example.org"]}}
     pod = await render_pod(config, "jane", state)
@@ -166,13 +92,13 @@ async def test_chart_rendered_pod_is_valid_and_wired(
     notebook = container(pod, "notebook")
     # and the init container prepares the very home the notebook container mounts
     assert mount(init, "/home/jovyan") == mount(notebook, "/home/jovyan")
-    # as the notebook user, with the credentials folder both containers read
+    # as the notebook user, both containers with the user's own Gitea token
     assert init["securityContext"]["runAsUser"] == 1000
     assert pod["spec"]["securityContext"]["fsGroup"] == 100
+    (token,) = gitea.accounts.tokens("jane")
     for spec in (init, notebook):
-        assert mount(spec, env_of(spec)["ILUM_GIT_CREDENTIALS_DIR"])["name"] == (
-            "ilum-git-credentials"
-        )
+        env = env_of(spec)
+        assert (env["ILUM_GIT_USERNAME"], env["ILUM_GIT_PASSWORD"]) == ("jane", token.sha1)
     # with the templates ConfigMap where ILUM_TEMPLATES_DIR points
     assert mount(init, env_of(init)["ILUM_TEMPLATES_DIR"])["name"] == "ilum-templates"
     # and the identity from LDAP, under the exact user name
@@ -186,49 +112,78 @@ async def test_chart_rendered_pod_is_valid_and_wired(
     assert env_of(notebook)["ILUM_SSH_ENABLED"] == "false"
 
 
-async def test_shared_settings_are_the_same_in_both_containers(
-    chart_defaults, example, hub_config_dir, render_pod
-):
-    values = deep_merge(deep_merge(chart_defaults, example), set_file_hooks())
-    pod = await render_pod(kubespawner_config(values, hub_config_dir), "jane")
+async def test_shared_settings_are_the_same_in_both_containers(z2jh_hub, render_pod):
+    pod = await render_pod(z2jh_hub(), "jane")
     init_env = env_of(container(pod, "ilum-init", init=True))
     notebook_env = env_of(container(pod, "notebook"))
-    for name in ("ILUM_GIT_URL", "ILUM_GIT_ORG", "ILUM_LIVY_URL", "ILUM_GIT_CREDENTIALS_DIR"):
+    for name in ("ILUM_GIT_URL", "ILUM_GIT_ORG", "ILUM_LIVY_URL", "ILUM_GIT_USERNAME"):
         assert init_env[name] == notebook_env[name], name
+    assert init_env["ILUM_GIT_PASSWORD"] == notebook_env["ILUM_GIT_PASSWORD"]
 
 
-async def test_the_pod_lives_long_enough_for_the_last_autosave(
-    chart_defaults, example, hub_config_dir, render_pod
-):
-    values = deep_merge(deep_merge(chart_defaults, example), set_file_hooks())
-    config = kubespawner_config(values, hub_config_dir)
+async def test_the_pod_lives_long_enough_for_the_last_autosave(z2jh_hub, render_pod):
+    config = z2jh_hub()
     pod = await render_pod(config, "jane")
     stop_timeout = float(env_of(container(pod, "notebook"))["ILUM_AUTOSAVE_STOP_TIMEOUT"])
     assert config.KubeSpawner.delete_grace_period >= stop_timeout + 5
 
 
-def test_without_the_hook_source_the_hub_starts_and_says_what_is_missing(
-    chart_defaults, example, hub_config_dir
+async def test_two_users_pods_carry_different_credentials_and_no_shared_secret(
+    z2jh_hub, render_pod, gitea
 ):
-    # Given the values without --set-file: the hook file is mounted empty
-    values = deep_merge(chart_defaults, example)
+    config = z2jh_hub()
+    passwords = {}
+    for user in ("alice", "bob"):
+        pod = await render_pod(config, user)
+        # The only Secret of a user's pod is the optional SSH one: no Git Secret is shared
+        secrets = {v["secret"]["secretName"] for v in pod["spec"]["volumes"] if "secret" in v}
+        assert secrets == {"ilum-ssh"}
+        env = env_of(container(pod, "notebook"))
+        assert env["ILUM_GIT_USERNAME"] == user
+        assert gitea.accounts.token_owner(env["ILUM_GIT_PASSWORD"]) == user
+        passwords[user] = env["ILUM_GIT_PASSWORD"]
+    assert passwords["alice"] != passwords["bob"]
+
+
+def test_the_gitea_admin_secret_is_mounted_into_the_hub_only(example):
+    hub_mounts = {m["name"]: m for m in example["hub"]["extraVolumeMounts"]}
+    admin_dir = example["hub"]["extraEnv"]["ILUM_GITEA_ADMIN_DIR"]
+    assert hub_mounts["ilum-gitea-admin"]["mountPath"] == admin_dir
+    volume = next(v for v in example["hub"]["extraVolumes"] if v["name"] == "ilum-gitea-admin")
+    assert volume["secret"]["secretName"] == "ilum-gitea-admin"
+    assert "ilum-gitea-admin" not in yaml.safe_dump(example["singleuser"])
+
+
+def test_without_the_hook_source_the_hub_starts_and_says_what_is_missing(z2jh_hub):
+    # Given the values without --set-file: the hook files are mounted empty
     out = io.StringIO()
     with redirect_stdout(out):
-        config = kubespawner_config(values, hub_config_dir)
-    # Then the hub config still loads, without the hook, and the log says how to fix it
+        config = z2jh_hub(set_file=False)
+    # Then the hub config still loads, without the hooks, and the log says how to fix it
     assert "auth_state_hook" not in config.Spawner
+    assert "pre_spawn_hook" not in config.Spawner
     assert "--set-file hub.extraFiles.ilum-hub-hooks.stringData" in out.getvalue()
+    assert "--set-file hub.extraFiles.ilum-gitea-tokens.stringData" in out.getvalue()
 
 
-def test_with_the_hook_source_the_hook_is_installed(chart_defaults, example, hub_config_dir):
-    values = deep_merge(deep_merge(chart_defaults, example), set_file_hooks())
-    config = kubespawner_config(values, hub_config_dir)
+def test_with_the_hook_source_the_hooks_are_installed(z2jh_hub):
+    config = z2jh_hub()
     assert config.Spawner.auth_state_hook.__name__ == "ilum_auth_state_hook"
+    assert type(config.Spawner.pre_spawn_hook).__name__ == "GiteaTokenHook"
     assert config.Authenticator.enable_auth_state is True
 
 
-def test_secret_example_is_a_valid_basic_auth_secret():
-    secret = load_yaml(INIT / "ilum-git-credentials.example.yaml")
+@pytest.mark.parametrize(
+    "name", ["ilum-gitea-admin.example.yaml", "ilum-git-credentials.example.yaml"]
+)
+def test_secret_examples_are_valid_basic_auth_secrets(name):
+    secret = load_yaml(INIT / name)
     validate_k8s(secret)
-    assert secret["metadata"]["name"] == "ilum-git-credentials"
+    assert secret["metadata"]["name"] == name.removesuffix(".example.yaml")
     assert set(secret["stringData"]) == {"username", "password"}
+
+
+def test_the_shared_secret_example_warns_in_plain_words():
+    text = (INIT / "ilum-git-credentials.example.yaml").read_text()
+    assert "FALLBACK ONLY" in text
+    assert "every user can `cat` this Secret" in text

@@ -153,7 +153,7 @@ def test_credentials_from_a_mounted_secret_folder_are_read_at_use(setup: InitSet
 
 def test_rotated_secret_is_used_without_touching_the_repository(setup: InitSetup, git_server):
     setup.run("--strict")
-    git_server.users[setup.env["ILUM_GIT_USERNAME"]] = "rotated:secret"
+    git_server.accounts.add_user(setup.env["ILUM_GIT_USERNAME"], "rotated:secret")
 
     result = setup.run("--strict", ILUM_GIT_PASSWORD="rotated:secret")
 
@@ -229,7 +229,7 @@ def test_help_names_the_environment_variable_of_every_flag():
 
 def test_unusual_user_names_and_passwords_work(setup: InitSetup, git_server):
     user, password = "a.b-c.d", "@ :/#%?x y"
-    git_server.users[user] = password
+    git_server.accounts.add_user(user, password)
     git_server.create_repo(ORG, f"jupyterhub-{user}.git")
 
     result = setup.run(
