@@ -111,7 +111,7 @@ def test_wrong_password_ends_at_once_and_the_password_appears_nowhere(setup: Ini
     assert state["error"]["code"] == "authentication"
     assert USER in state["error"]["message"]
     assert setup.repo_url in state["error"]["message"]
-    assert "ilum-git-credentials" in state["error"]["hint"]
+    assert "the Gitea token the hub mints" in state["error"]["hint"]
     for text in (result.stdout, result.stderr, everything_written(setup), *watcher.seen):
         assert wrong not in text
         assert GIT_PASSWORD not in text
@@ -299,7 +299,7 @@ def test_a_password_that_is_part_of_the_repository_path_leaves_the_log_readable(
     setup: InitSetup, git_server
 ):
     # "jupyter" is in ilum-jupyterhub/jupyterhub-<user>.git: the log must not mask it there.
-    git_server.users[setup.env["ILUM_GIT_USERNAME"]] = "jupyter"
+    git_server.accounts.add_user(setup.env["ILUM_GIT_USERNAME"], "jupyter")
 
     result = setup.run("--strict", ILUM_GIT_PASSWORD="jupyter")
 
