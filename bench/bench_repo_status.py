@@ -84,7 +84,7 @@ def free_port() -> int:
 class Server:
     """A ``jupyter server`` subprocess with its own config and runtime folders."""
 
-    def __init__(self, root: Path, repo: Path) -> None:
+    def __init__(self, root: Path, repo: Path, ilum: dict[str, object] | None = None) -> None:
         self.port = free_port()
         self.token = secrets.token_hex(16)
         self.config_dir = root / "jupyter-config"
@@ -99,6 +99,9 @@ class Server:
                 "workspace": str(repo),
                 "repo_cache_ttl": 0,
                 "livy_url": f"http://127.0.0.1:{free_port()}",
+                # Measured on its own in bench_autosave.py.
+                "autosave": False,
+                **(ilum or {}),
             },
         }
         (self.config_dir / "jupyter_server_config.json").write_text(json.dumps(config))

@@ -10,10 +10,11 @@ tell without any other record.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from fnmatch import fnmatchcase
+from fnmatch import translate
 
 from .runtime_files import RUNTIME_EXCLUDES
 
@@ -111,46 +112,56 @@ class SnapshotMessage:
         return cls(branch, taken_at, tuple(skipped))
 
 
-@dataclass(frozen=True)
-class _Pattern:
-    glob: str
-    directory_only: bool
-    anchored: bool
-
-
 class ExcludeRules:
     """Which paths a snapshot leaves out: the runtime excludes plus ``autosave_exclude``.
 
     gitignore's pattern forms that matter here: ``name`` matches a file or folder at any depth,
     ``dir/`` only a folder, a pattern holding a ``/`` is anchored at the top, ``*`` and ``?``
-    are wildcards. Negation (``!``) is not supported: an exclusion can only widen.
+    are wildcards. Negation (``!``) is not supported: an exclusion can only widen. The patterns
+    are compiled into three regular expressions, so a path costs a few matches, not one per
+    pattern (thousands of changed files are checked on every tick).
     """
 
     def __init__(self, patterns: Iterable[str]) -> None:
         self.patterns = tuple(patterns)
-        self._patterns: list[_Pattern] = []
+        any_name: list[str] = []  # matches any component, the last one included
+        folder_name: list[str] = []  # matches a component above the last
+        anchored: list[str] = []  # matches a leading run of components
         for raw in (*RUNTIME_EXCLUDES, *self.patterns):
             text = raw.strip()
             if not text or text.startswith(("#", "!")):
                 continue
             directory_only = text.endswith("/")
             text = text.strip("/")
-            if text:
-                self._patterns.append(_Pattern(text, directory_only, "/" in text))
+            if not text:
+                continue
+            # fnmatch's "*" would cross a "/"; gitignore's does not.
+            glob = translate(text).replace(".*", "[^/]*")
+            if "/" in text:
+                prefix = glob.removesuffix(r"\Z")
+                anchored.append(prefix + ("/" if directory_only else r"(?:/|\Z)"))
+            else:
+                (folder_name if directory_only else any_name).append(glob)
+        self._any = _union(any_name)
+        self._folder = _union(folder_name)
+        self._anchored = re.compile("|".join(f"(?:{p})" for p in anchored)) if anchored else None
 
     def excludes(self, path: str) -> bool:
         """Whether ``path`` (relative, ``/``-separated; a trailing ``/`` for a folder) is out."""
         is_dir = path.endswith("/")
         parts = path.strip("/").split("/")
-        for pattern in self._patterns:
-            # A file pattern may also name a folder above the path; a folder pattern only that.
-            last = len(parts) if (is_dir or not pattern.directory_only) else len(parts) - 1
-            if pattern.anchored:
-                if any(fnmatchcase("/".join(parts[: i + 1]), pattern.glob) for i in range(last)):
-                    return True
-            elif any(fnmatchcase(part, pattern.glob) for part in parts[:last]):
-                return True
-        return False
+        folders = parts if is_dir else parts[:-1]
+        if self._any and any(self._any.match(part) for part in parts):
+            return True
+        if self._folder and any(self._folder.match(part) for part in folders):
+            return True
+        return bool(
+            self._anchored and self._anchored.match(path.strip("/") + ("/" if is_dir else ""))
+        )
+
+
+def _union(globs: list[str]) -> re.Pattern[str] | None:
+    return re.compile("|".join(f"(?:{g})" for g in globs)) if globs else None
 
 
 def parse_exclude_setting(value: str) -> tuple[str, ...]:

@@ -96,6 +96,7 @@ class SnapshotBuilder:
         reset: list[str] = []
         changed: list[str] = []
         skipped: list[Skipped] = []
+        root = os.path.join(self.workspace, "")  # str paths: pathlib costs more than the lstat
         digest = hashlib.blake2b(self._fingerprint_salt.encode())
         digest.update(output.encode("utf-8", "surrogateescape"))
         for record in output.split("\0"):
@@ -115,7 +116,7 @@ class SnapshotBuilder:
                 if tracked:
                     reset.append(path)
                 continue
-            stat = _lstat(self.workspace / path)
+            stat = _lstat(root + path)
             if stat is not None and stat.st_size > self.max_file_bytes:
                 skipped.append(Skipped(path, "too-big", stat.st_size))
                 if tracked:
@@ -196,9 +197,9 @@ def _entry(record: str) -> tuple[str, bool, bool] | None:
     return None
 
 
-def _lstat(path: Path) -> os.stat_result | None:
+def _lstat(path: str) -> os.stat_result | None:
     try:
-        return path.lstat()
+        return os.lstat(path)
     except OSError:
         return None
 
