@@ -126,7 +126,12 @@ def record_config_error(exc: ConfigError, workspace: str | None, state_dir: str 
         base = Path(workspace or os.environ.get("ILUM_WORKSPACE") or Path.home())
         folder = str(base / ".local" / "state" / "ilum")
     now = now_iso()
-    error = {"code": exc.code, "message": str(exc), "hint": exc.hint}
+    error = {
+        "code": exc.code,
+        "message": str(exc),
+        "hint": exc.hint,
+        "admin_hint": exc.admin_hint,
+    }
     with contextlib.suppress(OSError):
         write_state(
             Path(folder) / "init.json",
@@ -148,9 +153,14 @@ def _outcome_fields(outcome: InitOutcome) -> dict[str, Any]:
 def _error_fields(exc: IlumError, config: Config, log: Callable[[str], None]) -> dict[str, str]:
     message = redact(str(exc), known_secrets(config))
     log(f"failed ({exc.code}): {message}")
-    if exc.hint:
-        log(exc.hint)
-    return {"code": exc.code, "message": message, "hint": exc.hint}
+    if exc.admin_hint:
+        log(exc.admin_hint)
+    return {
+        "code": exc.code,
+        "message": message,
+        "hint": exc.hint,
+        "admin_hint": exc.admin_hint,
+    }
 
 
 def _configure_sparkmagic(config: Config, log: Callable[[str], None]) -> None:

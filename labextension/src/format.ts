@@ -237,6 +237,8 @@ export interface IInitNotice {
   code: string;
   message: string;
   hint: string;
+  /** For whoever runs the platform; the panel marks it as theirs. Empty when there is none. */
+  adminHint: string;
   finishedAt: string | null;
 }
 
@@ -253,6 +255,7 @@ export function initNotice(init: IInit): IInitNotice | null {
     hint:
       error?.hint ||
       'Restart the server from the Hub control panel; if it fails again, ask your administrator.',
+    adminHint: error?.admin_hint ?? '',
     finishedAt: init.finished_at ?? null
   };
 }

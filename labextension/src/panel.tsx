@@ -159,6 +159,12 @@ function InitNotice({ init, now }: { init: IInit; now: Date }): JSX.Element | nu
       <p>
         <strong>What to do:</strong> <span data-ilum="init-hint">{notice.hint}</span>
       </p>
+      {notice.adminHint && (
+        <p>
+          <strong>For your administrator:</strong>{' '}
+          <span data-ilum="init-admin-hint">{notice.adminHint}</span>
+        </p>
+      )}
       <p className="jp-IlumPanel-muted" title={notice.finishedAt ?? undefined}>
         Error code <code>{notice.code}</code>
         {when && `, ${when}`}

@@ -67,7 +67,10 @@ export interface ISpark {
 export interface IInitError {
   code: string;
   message: string;
+  /** Speaks to the user. */
   hint: string;
+  /** Speaks to the administrator (older init runs did not write it). */
+  admin_hint?: string;
 }
 
 export interface IInit {

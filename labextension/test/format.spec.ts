@@ -216,7 +216,8 @@ describe('init notice', () => {
       error: {
         code: 'authentication',
         message: 'Gitea refused the credentials',
-        hint: 'Ask for a new token'
+        hint: 'Ask for a new token',
+        admin_hint: 'Check the Secret'
       }
     });
     expect(notice).toEqual({
@@ -224,6 +225,7 @@ describe('init notice', () => {
       code: 'authentication',
       message: 'Gitea refused the credentials',
       hint: 'Ask for a new token',
+      adminHint: 'Check the Secret',
       finishedAt: '2024-05-02T11:00:00+00:00'
     });
   });
@@ -232,5 +234,6 @@ describe('init notice', () => {
     const notice = initNotice({ present: true, path, outcome: 'failed', error: null });
     expect(notice?.code).toBe('error');
     expect(notice?.hint).toMatch(/Restart the server/);
+    expect(notice?.adminHint).toBe('');
   });
 });

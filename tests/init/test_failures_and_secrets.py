@@ -111,7 +111,8 @@ def test_wrong_password_ends_at_once_and_the_password_appears_nowhere(setup: Ini
     assert state["error"]["code"] == "authentication"
     assert USER in state["error"]["message"]
     assert setup.repo_url in state["error"]["message"]
-    assert "the Gitea token the hub mints" in state["error"]["hint"]
+    assert "the Gitea token the hub mints" in state["error"]["admin_hint"]
+    assert "ask your administrator" in state["error"]["hint"]
     for text in (result.stdout, result.stderr, everything_written(setup), *watcher.seen):
         assert wrong not in text
         assert GIT_PASSWORD not in text

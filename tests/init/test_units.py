@@ -202,3 +202,14 @@ def test_default_templates_folder_exists_in_a_source_checkout():
     from ilum_singleuser.core.settings import default_templates_dir
 
     assert Path(default_templates_dir()).is_dir()
+
+
+def test_every_error_has_a_hint_for_the_user_and_one_marked_for_the_administrator():
+    from ilum_singleuser.core import errors
+
+    kinds = [errors.ConfigError, errors.AuthError, errors.WaitTimeout, errors.GitError]
+    for kind in [*kinds, errors.WorkspaceError]:
+        # The user cannot change the init container's settings: that is the admin's part.
+        assert "ILUM_" not in kind.hint
+        assert "init container" not in kind.hint
+        assert kind.admin_hint

@@ -42,7 +42,8 @@ LABEXTENSION = Path(__file__).resolve().parents[2] / "ilum_singleuser" / "labext
 INIT_FAILURE = {
     "code": "authentication",
     "message": "Gitea refused the credentials for http://gitea.test/ilum-jupyterhub/jupyterhub-jane.git",
-    "hint": "Ask your administrator to renew the Gitea token of this user.",
+    "hint": "Ask your administrator to renew your Gitea access.",
+    "admin_hint": "Check the Secret mounted at ILUM_GIT_CREDENTIALS_DIR.",
 }
 
 

@@ -170,6 +170,10 @@ def test_failed_init_shows_what_failed_and_what_to_do(lab: Lab, lab_page: LabPag
     notice.wait_for(state="visible")
     assert notice.locator('[data-ilum="init-message"]').inner_text() == INIT_FAILURE["message"]
     assert notice.locator('[data-ilum="init-hint"]').inner_text() == INIT_FAILURE["hint"]
+    # and tells the administrator's part apart from the user's
+    admin = notice.locator('[data-ilum="init-admin-hint"]')
+    assert admin.inner_text() == INIT_FAILURE["admin_hint"]
+    assert "For your administrator:" in notice.inner_text()
     assert INIT_FAILURE["code"] in notice.inner_text()
 
 
