@@ -115,6 +115,7 @@ class LocalHub:
             raise HubError(f"{PROXY_COMMAND} is not on PATH: run scripts/install-hub-proxy")
         self.root.mkdir(parents=True, exist_ok=True)
         config = self.root / "jupyterhub_config.py"
+        config.touch(mode=0o600)  # it holds the passwords and the admin token
         config.write_text(self._config(proxy))
         env = {
             **{k: v for k, v in os.environ.items() if not k.startswith(("JUPYTERHUB_", "ILUM_"))},

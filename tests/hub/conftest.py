@@ -36,11 +36,12 @@ import pytest
 from ilum_singleuser.testing.git_http_server import GitHTTPServer
 from ilum_singleuser.testing.livy_double import LivyDouble
 from ilum_singleuser.testing.local_hub import HubUser, LocalHub
-from tests.ui.conftest import (  # noqa: F401  (fixtures shared with the UI tests)
+from tests.ui.conftest import (  # noqa: F401  (fixtures and the skip hook of the UI tests)
     ARTIFACTS,
     browser,
     jp_asyncio_loop,
     jp_server_cleanup,
+    pytest_collection_modifyitems,
 )
 
 ORG = "ilum-jupyterhub"
