@@ -52,22 +52,24 @@ def kernel_metadata(name: str, scratch: Path, timeout: float = KERNEL_TIMEOUT) -
         manager.start_kernel(
             env=env, cwd=str(home), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
-    except (NoSuchKernel, OSError) as exc:
+    # Whatever a kernel does wrong only costs the notebooks their filled-in metadata.
+    except Exception as exc:
         raise KernelUnavailable(f"kernel {name!r} cannot start: {exc}") from None
     client = manager.client()
     try:
         client.start_channels()
         client.wait_for_ready(timeout=timeout)
         reply = client.kernel_info(reply=True, timeout=timeout)
-    except (RuntimeError, TimeoutError) as exc:
-        raise KernelUnavailable(f"kernel {name!r} did not answer: {exc}") from None
+        language_info = reply["content"]["language_info"]
+    except Exception as exc:
+        raise KernelUnavailable(f"kernel {name!r} did not answer: {exc!r}") from None
     finally:
         client.stop_channels()
         with contextlib.suppress(Exception):
             manager.shutdown_kernel(now=True)
     return {
         "kernelspec": {"display_name": spec.display_name, "language": spec.language, "name": name},
-        "language_info": reply["content"]["language_info"],
+        "language_info": language_info,
     }
 
 
