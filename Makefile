@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 STAMPS := .stamps
 
-.PHONY: demo test setup lint pytest jstest bench wheel clean
+.PHONY: demo test setup lint pytest jstest bench wheel docs clean
 
 setup: $(STAMPS)/dev $(STAMPS)/hub-proxy
 
@@ -46,6 +46,10 @@ jstest: setup
 	bash scripts/run-jstest
 
 test: lint jstest pytest
+
+# The settings tables in docs/ are made from the settings table (core/settings.py).
+docs: setup
+	$(PY) -m ilum_singleuser.core.settings_docs docs
 
 bench: setup
 	for b in bench/bench_*.py; do PATH="$(CURDIR)/$(BIN):$$PATH" $(PY) $$b || exit 1; done

@@ -21,7 +21,6 @@ import json
 import os
 import secrets
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -30,6 +29,8 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+
+from ilum_singleuser.testing.loopback import free_port
 
 STATUS_ARGS = ["status", "--porcelain=v2", "--branch", "-z", "--untracked-files=all"]
 
@@ -73,12 +74,6 @@ def make_repository(root: Path, files: int, modified: int, untracked: int) -> Pa
         (new / f"new{i:04d}.txt").write_text("new\n")
     git(repo, "status", "--porcelain")  # refreshes the index, as everyday use of the tree would
     return repo
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class Server:

@@ -12,7 +12,6 @@ import contextlib
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -20,17 +19,12 @@ from pathlib import Path
 
 from ilum_singleuser.testing.git_http_server import GitHTTPServer
 from ilum_singleuser.testing.livy_double import LivyDouble
+from ilum_singleuser.testing.loopback import free_port
 
 USER = "demo.user"
 PASSWORD = "demo:p@ss word"  # a loopback-only demo credential, handed over in the environment
 ORG = "ilum-jupyterhub"
 SPARKMAGIC_KERNELS = ("pysparkkernel", "sparkkernel")  # as images/install-notebook-packages
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def say(text: str) -> None:

@@ -1,68 +1,80 @@
-"""Typed errors with stable codes that the state file, the API and the panel can branch on."""
+"""Typed errors with stable codes that the state file, the API and the panel can branch on.
+
+``code`` is the one name of a failure everywhere: in the init's state file, in the API's
+``{"message", "code"}`` answers (the server's handlers map each code to one HTTP status) and in the
+panel. ``str()`` of every error is safe to show and log: it never holds a secret. What a person
+should do about a failure depends on who meets it, so hints live with the part that shows them
+(the init's state file), not here.
+"""
 
 from __future__ import annotations
 
 
 class IlumError(Exception):
-    """Base of every expected failure. ``code`` is stable; ``str()`` is safe to show and log."""
+    """Base of every expected failure."""
 
     code = "error"
-    exit_status = 1
-    # ``hint`` speaks to the user (the panel shows it); ``admin_hint`` to whoever runs the
-    # platform (the panel marks it as theirs, the init log carries it).
-    hint = (
-        "Your files are safe. Restart your server from the Hub control panel; if this comes "
-        "back, ask your administrator."
-    )
-    admin_hint = ""
+    exit_status = 1  # ilum-init --strict
 
 
 class ConfigError(IlumError):
     code = "configuration"
     exit_status = 2
-    hint = (
-        "Your files are safe, but your server's set-up has a fault only your administrator can "
-        "fix: send them the message above."
-    )
-    admin_hint = "Check the ILUM_* settings of the init container."
 
 
 class AuthError(IlumError):
     code = "authentication"
     exit_status = 3
-    hint = (
-        "Gitea did not accept your server's login, so your work is not synced. Your files are "
-        "safe; ask your administrator to renew your Gitea access."
-    )
-    admin_hint = (
-        "Check the git credentials: the Gitea token the hub mints for each user at spawn (the "
-        "hub log says why it could not), or ILUM_GIT_USERNAME/ILUM_GIT_PASSWORD, or the "
-        "Secret mounted at ILUM_GIT_CREDENTIALS_DIR."
-    )
 
 
 class WaitTimeout(IlumError):
     code = "timeout"
     exit_status = 4
-    hint = (
-        "Your repository was not ready in time. Your files are safe; restart your server from "
-        "the Hub control panel in a few minutes."
-    )
-    admin_hint = (
-        "The repository did not appear in time: check that Gitea is up and that the Gitea "
-        "operator created the user's repository, then restart the server."
-    )
 
 
 class GitError(IlumError):
     code = "git"
-    admin_hint = "See the init container's log for the failing git step."
 
 
 class WorkspaceError(IlumError):
     code = "workspace"
-    hint = (
-        "Your files were left exactly as they are. Ask your administrator to look at your "
-        "workspace."
-    )
-    admin_hint = "The workspace is in a state ilum-init will not change by itself."
+
+
+class NoRepository(IlumError):
+    """The workspace is not a git repository (an action that needs one was asked for)."""
+
+    code = "no-repo"
+
+
+class RateLimited(IlumError):
+    """Asked again sooner than allowed; ``retry_after`` seconds until it is allowed."""
+
+    code = "rate-limited"
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class NoSession(IlumError):
+    """The Livy-proxy does not list the session, or reports it already stopped."""
+
+    code = "no-session"
+
+
+class NotYours(IlumError):
+    """The session belongs to another user: nothing is sent to the Livy-proxy."""
+
+    code = "not-yours"
+
+
+class LivyUnavailable(IlumError):
+    """The Livy-proxy could not be reached or gave no usable answer."""
+
+    code = "livy-unreachable"
+
+
+class AutosaveOff(IlumError):
+    """An autosave was asked for while the ``autosave`` setting is off."""
+
+    code = "autosave-off"

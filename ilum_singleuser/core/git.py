@@ -90,7 +90,6 @@ class Git:
     cwd: Path
     repo_url: str | None = None
     timeout: float = DEFAULT_TIMEOUT
-    config: Mapping[str, str] = field(default_factory=dict)
     credential_env: Mapping[str, str] = field(default_factory=dict)
     # Set after the inherited GIT_* variables are dropped: e.g. a temporary GIT_INDEX_FILE.
     extra_env: Mapping[str, str] = field(default_factory=dict)
@@ -102,7 +101,6 @@ class Git:
             # An empty helper first drops any helper from the user's global config for this URL.
             key = f"credential.{scope}.helper"
             pairs += [(key, ""), (key, credential_helper_command())]
-        pairs += list(self.config.items())
         return pairs
 
     def env(self, *, read_only: bool = False) -> dict[str, str]:
@@ -140,7 +138,6 @@ class Git:
         *args: str,
         check: bool = True,
         input: bytes | None = None,
-        timeout: float | None = None,
         read_only: bool = False,
     ) -> GitResult:
         """Run ``git args``; on timeout git's whole process group is killed (see module doc)."""
@@ -154,7 +151,7 @@ class Git:
             start_new_session=True,
         ) as proc:
             try:
-                out, err = proc.communicate(input, timeout=timeout or self.timeout)
+                out, err = proc.communicate(input, timeout=self.timeout)
             except subprocess.TimeoutExpired:
                 _kill_group(proc.pid)
                 proc.communicate()

@@ -41,3 +41,15 @@ def _whole_token(secret: str) -> re.Pattern[str]:
     one of ``, ; : =``; at the end or before white space, a quote, a bracket or one of
     ``, ; : . ! ?``. Never inside a path or a name (``/``, ``-``, ``_``, ``.`` before it)."""
     return re.compile(_STANDS_ALONE_BEFORE + re.escape(secret) + _STANDS_ALONE_AFTER)
+
+
+def redact_url(url: str) -> str:
+    """``url`` without any user name or password in its authority.
+
+    Cuts at the last ``@``, not at what ``urlsplit`` thinks the authority is: a password typed
+    by hand into a URL is often not percent-encoded (``/``, ``#``, ``?`` and spaces in it).
+    """
+    scheme, sep, rest = url.partition("://")
+    if not sep or "@" not in rest:
+        return url
+    return f"{scheme}://{rest.rpartition('@')[2]}"

@@ -23,11 +23,11 @@ Shape (``version`` 1)::
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
+
+from .atomic_json import write_json_atomically
 
 STATE_VERSION = 1
 
@@ -37,20 +37,8 @@ def now_iso() -> str:
 
 
 def write_state(path: Path, state: dict[str, Any]) -> None:
-    """Replace ``path`` with ``state`` atomically (write a sibling, fsync, rename)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".init.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump({"version": STATE_VERSION, **state}, fh, indent=2, sort_keys=True)
-            fh.write("\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Replace ``path`` with ``state`` atomically; readable by all (it holds no secret)."""
+    write_json_atomically(path, {"version": STATE_VERSION, **state}, mode=0o644)
 
 
 def read_state(path: Path) -> dict[str, Any]:

@@ -1,6 +1,7 @@
 """Turn the home volume into a checkout of the user's repository, safely, on every start.
 
-The case table of DESIGN.md, in one place. Invariants that every path keeps:
+The case table of docs/ilum-init.md ("What it does, case by case"), in one place. Invariants
+that every path keeps:
 
 * no user file is ever replaced or deleted: remote files are only written where no file is;
 * no commit is ever lost: we never reset a branch, merge, rebase or force-push;
@@ -21,8 +22,9 @@ from urllib.parse import urlsplit
 
 from ..core.errors import AuthError, ConfigError, WorkspaceError
 from ..core.git import Git, GitCommandError, credential_helper_command, credential_scope
+from ..core.redaction import redact_url
 from ..core.runtime_files import RUNTIME_EXCLUDES
-from ..core.settings import Config, default_templates_dir, redact_url
+from ..core.settings import Config, default_templates_dir
 from .autosave_restore import AutosaveRestorer
 from .notebook_metadata import with_kernel_metadata
 from .remote_probe import Probe, wait_for_repository

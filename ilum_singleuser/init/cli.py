@@ -8,7 +8,7 @@ import sys
 from .. import __version__
 from ..core.errors import ConfigError
 from ..core.ownership import default_owner, parse_owner
-from ..core.settings import SETTINGS, load_config
+from ..core.settings import INIT_FLAGS, load_config
 from .runner import record_config_error, run_init
 
 EPILOG = """\
@@ -31,14 +31,14 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    for setting in SETTINGS:
-        if setting.secret:
-            continue
+    for setting in INIT_FLAGS:
+        # Values stay text here: load_config parses them, so that a bad value is recorded in
+        # the state file like a bad environment variable, not just printed by argparse.
         parser.add_argument(
             setting.flag,
-            dest=setting.attr,
-            metavar=setting.attr.rsplit("_", 1)[-1].upper(),
-            help=f"{setting.help} [env: {setting.env}]",
+            dest=setting.name,
+            metavar=setting.name.rsplit("_", 1)[-1].upper(),
+            help=setting.usage(),
         )
     parser.add_argument(
         "--strict",
@@ -57,7 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    overrides = {s.attr: getattr(args, s.attr) for s in SETTINGS if not s.secret}
+    overrides = {s.name: getattr(args, s.name) for s in INIT_FLAGS}
     try:
         config = load_config(overrides)
         owner = parse_owner(args.chown) if args.chown else default_owner()

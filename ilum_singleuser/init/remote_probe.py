@@ -8,10 +8,8 @@ is refused. The advertisement also names the default branch, so no extra git cal
 from __future__ import annotations
 
 import base64
-import os
 import random
 import re
-import subprocess
 import time
 import urllib.error
 import urllib.request
@@ -22,6 +20,7 @@ from urllib.parse import unquote, urlsplit
 
 from ..core.credentials import Credentials
 from ..core.errors import AuthError, WaitTimeout
+from ..core.git import Git
 
 _SYMREF_HEAD = re.compile(r"symref=HEAD:refs/heads/(\S+)")
 _BRANCH_REF = re.compile(r"([0-9a-f]{40,64}) refs/heads/(\S+)")
@@ -99,14 +98,8 @@ def probe_file(url: str) -> Probe:
     path = Path(unquote(urlsplit(url).path))
     if not (path / "HEAD").is_file():
         return Probe(False, "no repository at that path")
-    out = subprocess.run(
-        ["git", "ls-remote", "--symref", "--", str(path)],
-        capture_output=True,
-        check=False,
-        timeout=30,
-        env={**os.environ, "LANG": "C", "LC_ALL": "C", "GIT_TERMINAL_PROMPT": "0"},
-    )
-    lines = out.stdout.decode("utf-8", "replace").replace("\t", " ").splitlines()
+    listing = Git(path, timeout=30).run("ls-remote", "--symref", "--", str(path), check=False)
+    lines = listing.stdout.replace("\t", " ").splitlines()
     # `ls-remote --symref` prints "ref: refs/heads/main HEAD" for the default branch.
     lines = [
         f"x\0symref=HEAD:{ln[5:].split()[0]}" if ln.startswith("ref: ") else ln for ln in lines

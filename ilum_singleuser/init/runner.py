@@ -24,6 +24,7 @@ from ..core.redaction import redact
 from ..core.settings import Config
 from ..core.state_file import now_iso, write_state
 from .case_table import InitOutcome, WorkspaceInitialiser
+from .hints import hint_for
 from .sparkmagic_config import config_path, merge_sparkmagic_config
 
 
@@ -126,12 +127,8 @@ def record_config_error(exc: ConfigError, workspace: str | None, state_dir: str 
         base = Path(workspace or os.environ.get("ILUM_WORKSPACE") or Path.home())
         folder = str(base / ".local" / "state" / "ilum")
     now = now_iso()
-    error = {
-        "code": exc.code,
-        "message": str(exc),
-        "hint": exc.hint,
-        "admin_hint": exc.admin_hint,
-    }
+    hint = hint_for(exc.code)
+    error = {"code": exc.code, "message": str(exc), "hint": hint.user, "admin_hint": hint.admin}
     with contextlib.suppress(OSError):
         write_state(
             Path(folder) / "init.json",
@@ -153,14 +150,10 @@ def _outcome_fields(outcome: InitOutcome) -> dict[str, Any]:
 def _error_fields(exc: IlumError, config: Config, log: Callable[[str], None]) -> dict[str, str]:
     message = redact(str(exc), known_secrets(config))
     log(f"failed ({exc.code}): {message}")
-    if exc.admin_hint:
-        log(exc.admin_hint)
-    return {
-        "code": exc.code,
-        "message": message,
-        "hint": exc.hint,
-        "admin_hint": exc.admin_hint,
-    }
+    hint = hint_for(exc.code)
+    if hint.admin:
+        log(hint.admin)
+    return {"code": exc.code, "message": message, "hint": hint.user, "admin_hint": hint.admin}
 
 
 def _configure_sparkmagic(config: Config, log: Callable[[str], None]) -> None:

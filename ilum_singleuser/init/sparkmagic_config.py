@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..core.atomic_json import write_json_atomically
 from ..core.settings import Config
 
 MANAGED_RECORD = ".ilum-managed.json"
@@ -132,21 +132,7 @@ def merge_sparkmagic_config(config: Config, path: Path) -> MergeResult:
             kept.append(key)
     if merged == current and previous == managed:
         return MergeResult(path, False, kept)
-    _write_private_json(path, merged)
-    _write_private_json(record_path, managed)
+    # Readable by the owner only: it may hold the Livy password.
+    write_json_atomically(path, merged, mode=0o600)
+    write_json_atomically(record_path, managed, mode=0o600)
     return MergeResult(path, True, kept)
-
-
-def _write_private_json(path: Path, data: Mapping[str, Any]) -> None:
-    """Atomic write, readable by the owner only (it may hold the Livy password)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".config.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, indent=2, sort_keys=True)
-            fh.write("\n")
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

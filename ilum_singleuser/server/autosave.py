@@ -18,6 +18,7 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
+from ..core.errors import AutosaveOff
 from ..core.git import Git, GitCommandError
 from ..core.settings import Config
 from ..core.snapshot import ExcludeRules, autosave_branch
@@ -29,10 +30,6 @@ MAX_BACKOFF_FACTOR = 8  # after repeated failures a tick comes at most 8 interva
 _MB = 1024 * 1024
 
 log = logging.getLogger(__name__)
-
-
-class AutosaveOff(Exception):
-    """``POST autosave`` while the ``autosave`` setting is off."""
 
 
 def classify_failure(exc: GitCommandError) -> str:

@@ -16,9 +16,23 @@ from jupyter_server.base.handlers import APIHandler
 from jupyter_server.extension.handler import ExtensionHandlerMixin
 from tornado import web
 
-from .services import ApiError, IlumServices
+from ..core.errors import ConfigError, IlumError, RateLimited
+from .services import IlumServices
 
-_CODES = {400: "bad-request", 401: "unauthenticated", 403: "forbidden", 404: "not-found"}
+# The one map from an error's code to the HTTP status of the answer (see docs/api.md).
+STATUS_OF_CODE = {
+    "configuration": 503,
+    "no-repo": 409,
+    "rate-limited": 429,
+    "git": 502,
+    "timeout": 504,
+    "not-yours": 403,
+    "no-session": 404,
+    "livy-unreachable": 502,
+    "autosave-off": 409,
+}
+# Jupyter's own refusals (authentication, XSRF, unknown route), by status.
+_CODE_OF_STATUS = {400: "bad-request", 401: "unauthenticated", 403: "forbidden", 404: "not-found"}
 
 
 class IlumHandler(ExtensionHandlerMixin, APIHandler):
@@ -38,19 +52,22 @@ class IlumHandler(ExtensionHandlerMixin, APIHandler):
         self.finish(data)
 
     async def answer(self, call: Callable[[IlumServices], Any]) -> None:
-        """Reply with what ``call(services)`` returns (or awaits), or with its :class:`ApiError`."""
+        """Reply with what ``call(services)`` returns (or awaits), or with its :class:`IlumError`
+        as ``{"message", "code"}`` and the status :data:`STATUS_OF_CODE` gives that code."""
         try:
             services = getattr(self.extensionapp, "services", None)
             if services is None:
                 message = getattr(self.extensionapp, "config_error", None) or "not configured"
-                raise ApiError(503, "configuration", message)
+                raise ConfigError(message)
             result = call(services)
             if inspect.isawaitable(result):
                 result = await result
-        except ApiError as exc:
-            if "retry_after" in exc.extra:
-                self.set_header("Retry-After", str(exc.extra["retry_after"]))
-            self.reply(exc.body(), exc.status)
+        except IlumError as exc:
+            body: dict[str, Any] = {"message": str(exc), "code": exc.code}
+            if isinstance(exc, RateLimited):
+                body["retry_after"] = exc.retry_after
+                self.set_header("Retry-After", str(exc.retry_after))
+            self.reply(body, STATUS_OF_CODE.get(exc.code, 500))
             return
         self.reply(result)
 
@@ -59,7 +76,9 @@ class IlumHandler(ExtensionHandlerMixin, APIHandler):
         message = responses.get(status_code, "error")
         if isinstance(exc, web.HTTPError) and exc.log_message:
             message = exc.log_message
-        self.reply({"message": message, "code": _CODES.get(status_code, "error")}, status_code)
+        self.reply(
+            {"message": message, "code": _CODE_OF_STATUS.get(status_code, "error")}, status_code
+        )
 
 
 class StatusHandler(IlumHandler):
@@ -104,7 +123,7 @@ class SparkSessionHandler(IlumHandler):
     @web.authenticated
     @authorized
     async def delete(self, session_id: str) -> None:
-        await self.answer(lambda s: s.end_session(int(session_id)))
+        await self.answer(lambda s: s.spark.end_session(int(session_id)))
 
 
 class InitHandler(IlumHandler):

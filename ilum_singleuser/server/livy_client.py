@@ -19,12 +19,8 @@ from urllib.parse import urlencode
 
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest, HTTPResponse
 
-from ..core.redaction import redact
-from ..core.settings import redact_url
+from ..core.redaction import redact, redact_url
 
-DEFAULT_PAGE_SIZE = 100
-DEFAULT_CONNECT_TIMEOUT = 3.0
-DEFAULT_TOTAL_TIMEOUT = 5.0
 # A server whose ``total`` keeps growing must not keep us paging forever.
 MAX_PAGES = 1000
 _ERROR_BODY_LIMIT = 200
@@ -82,11 +78,11 @@ class LivyClient:
     """One Livy endpoint; credentials are passed per client so that rotation takes effect."""
 
     url: str
+    connect_timeout: float
+    total_timeout: float
+    page_size: int
     username: str | None = None
     password: str | None = field(default=None, repr=False)
-    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
-    total_timeout: float = DEFAULT_TOTAL_TIMEOUT
-    page_size: int = DEFAULT_PAGE_SIZE
 
     @property
     def endpoint(self) -> str:

@@ -16,7 +16,6 @@ from typing import Any
 
 from ..core.git import Git, GitCommandError
 from .repo_status import (
-    DEFAULT_CHANGES_CAP,
     LastCommit,
     build_repo,
     detect_operation,
@@ -31,7 +30,6 @@ from .single_flight import SingleFlight
 STATUS_ARGS = ("status", "--porcelain=v2", "--branch", "-z", "--untracked-files=all")
 LAST_COMMIT_ARGS = ("log", "-1", "--no-show-signature", "--format=%H%x00%s%x00%an%x00%aI")
 REMOTE_URLS_ARGS = ("config", "-z", "--get-regexp", r"^remote\..*\.url$")
-DEFAULT_STATUS_TIMEOUT = 10.0
 
 
 @dataclass(frozen=True)
@@ -89,9 +87,9 @@ class RepoReader:
     """The sync state of the repository at ``workspace``; concurrent reads share one git run."""
 
     workspace: Path
-    timeout: float = DEFAULT_STATUS_TIMEOUT
-    changes_cap: int = DEFAULT_CHANGES_CAP
-    ttl: float = 2.0
+    timeout: float
+    changes_cap: int
+    ttl: float
     flight: SingleFlight[dict[str, Any]] = field(init=False)
     _facts: dict[tuple[str | None, str | None, int | None], _Facts] = field(
         init=False, default_factory=dict

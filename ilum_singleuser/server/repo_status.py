@@ -12,11 +12,6 @@ from typing import Any
 
 from .web_url import display_remote, web_url
 
-DEFAULT_CHANGES_CAP = 100
-
-STATES = ("clean", "dirty", "ahead", "behind", "diverged", "conflicted", "no-repo", "error")
-CHANGE_KINDS = ("staged", "modified", "untracked", "conflicted")
-
 # Files git keeps in the repository folder while an operation waits for the user, checked in
 # this order (a rebase that stops on a conflict also leaves CHERRY_PICK_HEAD behind).
 _OPERATION_MARKERS = (
@@ -64,7 +59,7 @@ def readable(text: str) -> str:
     return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
-def parse_porcelain_v2(output: str, changes_cap: int = DEFAULT_CHANGES_CAP) -> PorcelainStatus:
+def parse_porcelain_v2(output: str, changes_cap: int | None = None) -> PorcelainStatus:
     """Parse ``--porcelain=v2 --branch -z`` output.
 
     Counts are exact; ``changes`` holds at most ``changes_cap`` paths, one entry per path (a path
@@ -77,7 +72,7 @@ def parse_porcelain_v2(output: str, changes_cap: int = DEFAULT_CHANGES_CAP) -> P
         raise ValueError("a record does not follow porcelain v2") from None
 
 
-def _parse(output: str, changes_cap: int) -> PorcelainStatus:
+def _parse(output: str, changes_cap: int | None) -> PorcelainStatus:
     status = PorcelainStatus()
     headers: set[str] = set()
     records = output.split("\0")
@@ -133,8 +128,8 @@ def _parse_header(status: PorcelainStatus, header: str) -> str:
     return name
 
 
-def _add_change(status: PorcelainStatus, path: str, kind: str, cap: int) -> None:
-    if len(status.changes) < cap:
+def _add_change(status: PorcelainStatus, path: str, kind: str, cap: int | None) -> None:
+    if cap is None or len(status.changes) < cap:
         status.changes.append({"path": readable(path), "kind": kind})
     else:
         status.changes_truncated = True

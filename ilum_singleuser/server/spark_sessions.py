@@ -11,21 +11,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from ..core.errors import LivyUnavailable, NoSession, NotYours
 from .livy_client import LivyClient, LivyError, SessionListing
 from .single_flight import SingleFlight
 
 # Livy's session states after which nothing runs any more.
 FINISHED_STATES = frozenset({"error", "dead", "killed", "success"})
 _LISTING = "sessions"
-
-
-class SparkActionError(Exception):
-    """Ending a session was refused or failed: ``status`` and ``code`` for the HTTP answer."""
-
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
 
 
 def _text(value: object) -> str | None:
@@ -153,21 +145,19 @@ class SparkSessions:
         """End one of the user's own sessions, found through a fresh list (never a per-id read)."""
         listing = await self._listing(fresh=True)
         if isinstance(listing, LivyError):
-            raise SparkActionError(502, "livy-unreachable", f"Livy-proxy: {listing}")
+            raise LivyUnavailable(f"Livy-proxy: {listing}")
         raw = next((s for s in listing.sessions if s["id"] == session_id), None)
         if raw is None:
-            raise SparkActionError(404, "no-session", f"there is no Spark session {session_id}")
+            raise NoSession(f"there is no Spark session {session_id}")
         if not is_mine(raw, self.user, self.owner_conf_key):
             owner = _text(raw.get("owner")) or _text(raw.get("proxyUser")) or "another user"
-            raise SparkActionError(
-                403, "not-yours", f"Spark session {session_id} belongs to {owner}, not {self.user}"
-            )
+            raise NotYours(f"Spark session {session_id} belongs to {owner}, not {self.user}")
         try:
             await self.make_client().delete_session(session_id)
         except LivyError as exc:
             if exc.status == 404:
-                raise SparkActionError(404, "no-session", f"Livy-proxy: {exc}") from None
-            raise SparkActionError(502, "livy-unreachable", f"Livy-proxy: {exc}") from None
+                raise NoSession(f"Livy-proxy: {exc}") from None
+            raise LivyUnavailable(f"Livy-proxy: {exc}") from None
         finally:
             self.flight.invalidate(_LISTING)
         return {"id": session_id, "deleted": True}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit, urlunsplit
 
-from ..core.settings import redact_url
+from ..core.redaction import redact_url
 
 # scp-like syntax of ssh remotes: ``user@host:org/repo.git`` (no scheme, a colon before the path).
 _SCP_LIKE = re.compile(r"^(?:[^@/]+@)?(?P<host>[^:/]+):(?P<path>[^/].*)$")

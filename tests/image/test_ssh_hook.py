@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from ilum_singleuser.image import ssh_hook
+from ilum_singleuser.testing.loopback import free_port
 
 HOOK = Path(__file__).parents[2] / "images" / "start-hooks" / "50-ilum-sshd"
 SSHD = shutil.which("sshd", path=os.environ.get("PATH", "") + ":/usr/sbin")
@@ -165,12 +166,6 @@ def test_the_hook_command_reports_off_by_default(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert "SSH access is off" in result.stderr
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def wait_for_port(port: int, timeout: float = 10) -> None:

@@ -220,7 +220,7 @@ def test_help_names_the_environment_variable_of_every_flag():
 
     from ilum_singleuser.core.settings import SETTINGS
 
-    for setting in SETTINGS:
+    for setting in (s for s in SETTINGS if s.info.init):
         if setting.secret:
             assert setting.flag not in out
         else:

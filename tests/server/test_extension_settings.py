@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import ilum_singleuser
-from ilum_singleuser.core.settings import SETTINGS
+from ilum_singleuser.core.settings import SETTINGS, Config
 from ilum_singleuser.server.extension import IlumExtension
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -21,15 +21,30 @@ def test_installed_config_enables_the_extension_point():
     assert (point["module"], point["app"]) == ("ilum_singleuser", IlumExtension)
 
 
-def test_every_shared_setting_but_secrets_is_a_documented_traitlet():
+def test_every_server_setting_but_secrets_is_a_typed_documented_traitlet():
     traits = IlumExtension.class_traits(config=True)
+    ours = {name for name, trait in traits.items() if getattr(trait, "setting", None)}
+    expected = {s.name for s in SETTINGS if s.info.server and not s.secret}
+    assert ours == expected
     for setting in SETTINGS:
         if setting.secret:
-            assert setting.attr not in traits
-        else:
-            assert setting.env in traits[setting.attr].help
-    own = ["repo_cache_ttl", "fetch_min_interval", "livy_timeout", "spark_owner_conf_key"]
-    assert all(traits[name].help for name in own)
+            assert setting.name not in traits
+        elif setting.name in traits:
+            assert setting.help.replace("`", "") in traits[setting.name].help
+            assert not setting.env or setting.env in traits[setting.name].help
+
+
+def test_traitlet_defaults_are_the_tables(monkeypatch):
+    for setting in SETTINGS:
+        if setting.env:
+            monkeypatch.delenv(setting.env, raising=False)
+    extension = IlumExtension()
+    defaults = Config(user="")
+    for setting in SETTINGS:
+        if setting.info.server and not setting.secret and setting.name != "workspace":
+            value = getattr(extension, setting.name)
+            value = tuple(value) if isinstance(value, list) else value
+            assert value == getattr(defaults, setting.name), setting.name
 
 
 @pytest.fixture
@@ -55,4 +70,10 @@ async def test_traitlet_wins_over_the_environment(traitlet_and_environment, api)
 
 def test_numbers_and_paths_in_config_files_are_accepted(tmp_path: Path):
     extension = IlumExtension(init_timeout=30, workspace=tmp_path)
-    assert (extension.init_timeout, extension.workspace) == ("30", str(tmp_path))
+    assert (extension.init_timeout, extension.workspace) == (30.0, str(tmp_path))
+    assert isinstance(extension.init_timeout, float)
+
+
+def test_an_environment_variable_sets_a_typed_traitlet(monkeypatch):
+    monkeypatch.setenv("ILUM_INIT_TIMEOUT", " 42 ")
+    assert IlumExtension().init_timeout == 42.0

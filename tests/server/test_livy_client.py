@@ -20,6 +20,7 @@ from ilum_singleuser.testing.livy_double import LIVY_STATES, LivyDouble
 def client(url: str, **kwargs) -> LivyClient:
     kwargs.setdefault("total_timeout", 1.0)
     kwargs.setdefault("connect_timeout", 1.0)
+    kwargs.setdefault("page_size", 100)
     return LivyClient(url, **kwargs)
 
 

@@ -7,7 +7,6 @@ import json
 import os
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -23,6 +22,7 @@ import pytest
 from ilum_singleuser.core.state_file import now_iso, write_state
 from ilum_singleuser.testing.git_http_server import GitHTTPServer
 from ilum_singleuser.testing.livy_double import LivyDouble
+from ilum_singleuser.testing.loopback import free_port
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -169,12 +169,6 @@ class Lab:
         )
         with urllib.request.urlopen(request, timeout=10) as response:
             return json.loads(response.read())
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _wait_until_up(url: str, token: str, process: subprocess.Popen, log: Path) -> None:
