@@ -5,7 +5,11 @@ JupyterLab); a kernel that cannot answer leaves them as shipped."""
 from __future__ import annotations
 
 import json
+import shutil
 import sys
+from pathlib import Path
+
+import pytest
 
 from tests.conftest import git
 from tests.init.conftest import InitSetup
@@ -45,6 +49,26 @@ def test_a_notebook_gets_the_language_info_its_kernel_reports(setup: InitSetup):
     # The kernel ran in scratch space: nothing of it is left in the user's home.
     assert not (setup.workspace / ".ipython").exists()
     assert not (setup.workspace / ".local" / "share" / "jupyter").exists()
+
+
+def test_the_kernel_the_notebook_names_is_asked_also_sparkmagics(setup: InitSetup, tmp_path):
+    # The PySpark kernel as the image installs it (sparkmagic's kernelspec, in a Jupyter path).
+    sparkmagic = pytest.importorskip("sparkmagic")
+    kernels = tmp_path / "jupyter" / "kernels" / "pysparkkernel"
+    kernels.mkdir(parents=True)
+    shutil.copy(Path(sparkmagic.__file__).parent / "kernels/pysparkkernel/kernel.json", kernels)
+    (setup.templates / "Spark.ipynb").write_text(notebook("pysparkkernel"))
+
+    result = setup.run("--strict", JUPYTER_PATH=str(tmp_path / "jupyter"))
+
+    assert result.returncode == 0, result.stderr
+    metadata = json.loads((setup.workspace / "Spark.ipynb").read_text())["metadata"]
+    assert metadata["kernelspec"] == {
+        "display_name": "PySpark",
+        "language": "python",
+        "name": "pysparkkernel",
+    }
+    assert metadata["language_info"]["name"] == "pyspark"
 
 
 def test_a_notebook_naming_a_missing_kernel_is_copied_as_shipped(setup: InitSetup):
