@@ -37,7 +37,6 @@ import re
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -50,6 +49,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+
+from .loopback import free_port
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 HUB_HOOKS_DIR = REPO_ROOT / "init"
@@ -72,12 +73,6 @@ class HubUser:
 
 class HubError(RuntimeError):
     """The hub did not start, or answered what a test did not expect; carries its log's end."""
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class LocalHub:
