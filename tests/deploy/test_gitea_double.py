@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import json
-import subprocess
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -16,7 +15,7 @@ import pytest
 
 from ilum_singleuser.testing.git_http_server import GitHTTPServer
 
-from .gitea_users import ADMIN, ADMIN_PASSWORD, ORG, PASSWORDS, gitea_with_users
+from .gitea_users import ADMIN, ADMIN_PASSWORD, PASSWORDS, gitea_with_users, ls_remote
 
 
 @pytest.fixture
@@ -60,19 +59,6 @@ def mint(gitea: GitHTTPServer, user: str, name: str = "pod") -> dict[str, Any]:
     )
     assert status == 201, token
     return token
-
-
-def git_ls_remote(gitea: GitHTTPServer, repo: str, login: str, secret: str) -> str:
-    """``git ls-remote`` with ``login``/``secret`` given to git by a credential helper."""
-    helper = f"!f() {{ echo username={login}; echo password={secret}; }}; f"
-    result = subprocess.run(
-        ["git", "-c", f"credential.helper={helper}", "ls-remote", f"{gitea.url}/{ORG}/{repo}"],
-        capture_output=True,
-        text=True,
-        env={"GIT_TERMINAL_PROMPT": "0", "PATH": "/usr/bin:/bin", "HOME": "/nonexistent"},
-        check=False,
-    )
-    return "ok" if result.returncode == 0 else result.stderr
 
 
 def test_admin_mints_a_token_for_a_user_with_sudo(gitea):
@@ -191,24 +177,24 @@ def test_a_user_may_list_their_own_tokens_with_their_password(gitea):
 
 def test_git_takes_a_minted_token_as_the_password(gitea):
     token = mint(gitea, "alice")["sha1"]
-    assert git_ls_remote(gitea, "jupyterhub-alice.git", "alice", token) == "ok"
+    assert ls_remote(gitea, "jupyterhub-alice.git", ("alice", token)) == "ok"
     # Gitea looks the token up and ignores the user name that comes with it
-    assert git_ls_remote(gitea, "jupyterhub-alice.git", "someone", token) == "ok"
+    assert ls_remote(gitea, "jupyterhub-alice.git", ("someone", token)) == "ok"
 
 
 def test_a_user_reaches_only_their_own_repository(gitea):
     alice = mint(gitea, "alice")["sha1"]
     # Gitea answers 404 to a signed-in user who may not see a private repository
-    assert "not found" in git_ls_remote(gitea, "jupyterhub-bob.git", "alice", alice)
-    assert "not found" in git_ls_remote(gitea, "jupyterhub-bob.git", "alice", PASSWORDS["alice"])
+    assert "not found" in ls_remote(gitea, "jupyterhub-bob.git", ("alice", alice))
+    assert "not found" in ls_remote(gitea, "jupyterhub-bob.git", ("alice", PASSWORDS["alice"]))
     # the admin reaches every repository
     for repo in ("jupyterhub-alice.git", "jupyterhub-bob.git"):
-        assert git_ls_remote(gitea, repo, ADMIN, ADMIN_PASSWORD) == "ok"
+        assert ls_remote(gitea, repo, (ADMIN, ADMIN_PASSWORD)) == "ok"
 
 
 def test_a_revoked_token_no_longer_signs_in(gitea):
     token = mint(gitea, "alice")
     call(gitea, "DELETE", f"/users/alice/tokens/{token['id']}", headers={"Sudo": "alice"})
-    answer = git_ls_remote(gitea, "jupyterhub-alice.git", "alice", token["sha1"])
+    answer = ls_remote(gitea, "jupyterhub-alice.git", ("alice", token["sha1"]))
     assert "Authentication failed" in answer
     assert gitea.requests[-1][3] == 401

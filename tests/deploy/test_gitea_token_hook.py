@@ -6,18 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import subprocess
 import threading
 from collections.abc import Iterator
-from pathlib import Path
 from types import ModuleType, SimpleNamespace
 from typing import Any
 
 import pytest
 
-from ilum_singleuser.testing.git_http_server import GitHTTPServer
-
-from .gitea_users import ADMIN, ADMIN_PASSWORD, ORG, PASSWORDS, gitea_with_users
+from .gitea_users import ADMIN_PASSWORD, PASSWORDS, ls_remote
 
 LOGGER = "test-spawner"
 INIT_CONTAINER = {
@@ -36,21 +32,6 @@ def tokens_module(hub_hooks: ModuleType) -> Iterator[ModuleType]:
 
     yield ilum_gitea_tokens
     sys.modules.pop("ilum_gitea_tokens", None)
-
-
-@pytest.fixture
-def gitea(tmp_path: Path) -> Iterator[GitHTTPServer]:
-    with gitea_with_users(tmp_path / "gitea") as server:
-        yield server
-
-
-@pytest.fixture
-def admin_dir(tmp_path: Path) -> Path:
-    folder = tmp_path / "gitea-admin"
-    folder.mkdir()
-    (folder / "username").write_text(ADMIN)
-    (folder / "password").write_text(ADMIN_PASSWORD + "\n")
-    return folder
 
 
 def spawner(name: str, server_name: str = "") -> SimpleNamespace:
@@ -72,21 +53,8 @@ def credentials(target: SimpleNamespace) -> tuple[str, str]:
     return pair
 
 
-def git(gitea: GitHTTPServer, repo: str, login: tuple[str, str], *args: str) -> str:
-    """git against ``repo`` with ``login`` handed over by a credential helper; "ok" or stderr."""
-    helper = f"!f() {{ echo username={login[0]}; echo password={login[1]}; }}; f"
-    result = subprocess.run(
-        ["git", "-c", f"credential.helper={helper}", *args, f"{gitea.url}/{ORG}/{repo}"],
-        capture_output=True,
-        text=True,
-        env={"GIT_TERMINAL_PROMPT": "0", "PATH": "/usr/bin:/bin", "HOME": "/nonexistent"},
-        check=False,
-    )
-    return "ok" if result.returncode == 0 else result.stderr
-
-
-async def test_each_user_gets_a_token_of_their_own(tokens_module, gitea, admin_dir):
-    hook = tokens_module.GiteaTokenHook(gitea.url, admin_dir)
+async def test_each_user_gets_a_token_of_their_own(tokens_module, gitea, gitea_admin_dir):
+    hook = tokens_module.GiteaTokenHook(gitea.url, gitea_admin_dir)
     alice, bob = spawner("alice"), spawner("bob")
     await hook(alice)
     await hook(bob)
@@ -100,38 +68,38 @@ async def test_each_user_gets_a_token_of_their_own(tokens_module, gitea, admin_d
     assert token.scopes == ["write:repository"]
     assert token.sha1 == alice_login[1]
     # It opens her repository and not bob's
-    assert git(gitea, "jupyterhub-alice.git", alice_login, "ls-remote") == "ok"
-    assert "not found" in git(gitea, "jupyterhub-bob.git", alice_login, "ls-remote")
+    assert ls_remote(gitea, "jupyterhub-alice.git", alice_login) == "ok"
+    assert "not found" in ls_remote(gitea, "jupyterhub-bob.git", alice_login)
     # The configured init container (shared by every spawner) is left as it was
     assert INIT_CONTAINER["env"] == [{"name": "ILUM_GIT_URL", "value": "http://gitea"}]
 
 
-async def test_a_new_spawn_revokes_the_previous_token(tokens_module, gitea, admin_dir):
-    hook = tokens_module.GiteaTokenHook(gitea.url, admin_dir)
+async def test_a_new_spawn_revokes_the_previous_token(tokens_module, gitea, gitea_admin_dir):
+    hook = tokens_module.GiteaTokenHook(gitea.url, gitea_admin_dir)
     other = gitea.accounts.create_token("alice", "laptop", ["write:repository"])
     first, second = spawner("alice"), spawner("alice")
     await hook(first)
     await hook(second)
     old, new = credentials(first)[1], credentials(second)[1]
     assert old != new
-    assert "Authentication failed" in git(
-        gitea, "jupyterhub-alice.git", ("alice", old), "ls-remote"
-    )
-    assert git(gitea, "jupyterhub-alice.git", ("alice", new), "ls-remote") == "ok"
+    assert "Authentication failed" in ls_remote(gitea, "jupyterhub-alice.git", ("alice", old))
+    assert ls_remote(gitea, "jupyterhub-alice.git", ("alice", new)) == "ok"
     # Tokens of other names (the user's own) are left alone
     assert {t.name for t in gitea.accounts.tokens("alice")} == {"laptop", "ilum-notebook"}
     assert other in gitea.accounts.tokens("alice")
 
 
-async def test_a_named_server_has_a_token_of_its_own(tokens_module, gitea, admin_dir):
-    hook = tokens_module.GiteaTokenHook(gitea.url, admin_dir)
+async def test_a_named_server_has_a_token_of_its_own(tokens_module, gitea, gitea_admin_dir):
+    hook = tokens_module.GiteaTokenHook(gitea.url, gitea_admin_dir)
     await hook(spawner("alice"))
     await hook(spawner("alice", server_name="gpu"))
     names = sorted(t.name for t in gitea.accounts.tokens("alice"))
     assert names == ["ilum-notebook", "ilum-notebook-gpu"]
 
 
-async def test_waits_for_a_user_that_gitea_has_not_synced_yet(tokens_module, gitea, admin_dir):
+async def test_waits_for_a_user_that_gitea_has_not_synced_yet(
+    tokens_module, gitea, gitea_admin_dir
+):
     # Given carol logs in to the hub before Gitea's LDAP sync created her
     timer = threading.Timer(1.0, gitea.accounts.add_user, args=("carol",))
     timer.start()
@@ -144,7 +112,7 @@ async def test_waits_for_a_user_that_gitea_has_not_synced_yet(tokens_module, git
             await asyncio.sleep(0.05)
 
     # When her server spawns, while the hub's event loop serves other things
-    hook = tokens_module.GiteaTokenHook(gitea.url, admin_dir, user_wait_seconds=20)
+    hook = tokens_module.GiteaTokenHook(gitea.url, gitea_admin_dir, user_wait_seconds=20)
     target = spawner("carol")
     ticking = asyncio.create_task(ticker())
     await hook(target)
@@ -154,8 +122,10 @@ async def test_waits_for_a_user_that_gitea_has_not_synced_yet(tokens_module, git
     assert credentials(target)[1] == gitea.accounts.tokens("carol")[0].sha1
 
 
-async def test_a_user_gitea_never_gets_still_gets_a_server(tokens_module, gitea, admin_dir, caplog):
-    hook = tokens_module.GiteaTokenHook(gitea.url, admin_dir, user_wait_seconds=1)
+async def test_a_user_gitea_never_gets_still_gets_a_server(
+    tokens_module, gitea, gitea_admin_dir, caplog
+):
+    hook = tokens_module.GiteaTokenHook(gitea.url, gitea_admin_dir, user_wait_seconds=1)
     target = spawner("dave")
     with caplog.at_level(logging.WARNING, logger=LOGGER):
         await hook(target)
@@ -189,12 +159,12 @@ def failure_cases() -> list[Any]:
 
 @pytest.mark.parametrize(("break_it", "reason"), failure_cases())
 async def test_a_failure_starts_the_server_without_credentials_and_logs_why(
-    tokens_module, gitea, admin_dir, caplog, break_it, reason
+    tokens_module, gitea, gitea_admin_dir, caplog, break_it, reason
 ):
     # Given alice's previous pod had a token, and the admin Secret is broken now
-    hook = tokens_module.GiteaTokenHook(gitea.url, admin_dir, user_wait_seconds=1)
+    hook = tokens_module.GiteaTokenHook(gitea.url, gitea_admin_dir, user_wait_seconds=1)
     await hook(spawner("alice"))
-    break_it(admin_dir)
+    break_it(gitea_admin_dir)
     target = spawner("alice")
     with caplog.at_level(logging.DEBUG):
         await hook(target)
@@ -209,8 +179,8 @@ async def test_a_failure_starts_the_server_without_credentials_and_logs_why(
         assert secret not in caplog.text
 
 
-async def test_gitea_not_answering_gives_up_within_the_wait(tokens_module, admin_dir, caplog):
-    hook = tokens_module.GiteaTokenHook("http://127.0.0.1:9", admin_dir, user_wait_seconds=1)
+async def test_gitea_not_answering_gives_up_within_the_wait(tokens_module, gitea_admin_dir, caplog):
+    hook = tokens_module.GiteaTokenHook("http://127.0.0.1:9", gitea_admin_dir, user_wait_seconds=1)
     target = spawner("alice")
     with caplog.at_level(logging.WARNING, logger=LOGGER):
         await hook(target)
@@ -218,7 +188,7 @@ async def test_gitea_not_answering_gives_up_within_the_wait(tokens_module, admin
     assert "Gitea did not answer" in caplog.text
 
 
-async def test_the_wait_never_outlasts_the_spawn_timeout(tokens_module, gitea, admin_dir):
+async def test_the_wait_never_outlasts_the_spawn_timeout(tokens_module, gitea, gitea_admin_dir):
     slept: list[float] = []
     now = [0.0]
 
@@ -227,7 +197,7 @@ async def test_the_wait_never_outlasts_the_spawn_timeout(tokens_module, gitea, a
         now[0] += seconds
 
     hook = tokens_module.GiteaTokenHook(
-        gitea.url, admin_dir, user_wait_seconds=600, sleep=sleep, clock=lambda: now[0]
+        gitea.url, gitea_admin_dir, user_wait_seconds=600, sleep=sleep, clock=lambda: now[0]
     )
     target = spawner("nobody")
     target.start_timeout = 30
@@ -237,7 +207,7 @@ async def test_the_wait_never_outlasts_the_spawn_timeout(tokens_module, gitea, a
 
 
 async def test_a_spawner_without_init_containers_gets_the_environment(
-    tokens_module, gitea, admin_dir
+    tokens_module, gitea, gitea_admin_dir
 ):
     # JupyterHub's local process spawners have no init containers
     target = SimpleNamespace(
@@ -247,6 +217,6 @@ async def test_a_spawner_without_init_containers_gets_the_environment(
         environment={},
         log=logging.getLogger(LOGGER),
     )
-    await tokens_module.GiteaTokenHook(gitea.url, admin_dir)(target)
+    await tokens_module.GiteaTokenHook(gitea.url, gitea_admin_dir)(target)
     assert target.environment["ILUM_GIT_USERNAME"] == "alice"
     assert target.environment["ILUM_GIT_PASSWORD"] == gitea.accounts.tokens("alice")[0].sha1

@@ -8,13 +8,13 @@ user's alone, a site admin exists, and the token routes of Gitea's API are serve
 from __future__ import annotations
 
 import json
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from ilum_singleuser.testing.git_http_server import GitHTTPServer
+from tests.deploy.gitea_users import git_with_login
 
 from .conftest import ORG, HubWorld, running_hub
 
@@ -81,26 +81,7 @@ def command_lines() -> list[bytes]:
 
 
 def git_as(login: tuple[str, str], *args: str, cwd: Path | None = None) -> tuple[int, str]:
-    """git with ``login`` handed over as a credential helper would, from the pod's terminal."""
-    helper = f"!f() {{ echo username={login[0]}; echo password={login[1]}; }}; f"
-    result = subprocess.run(
-        [
-            "git",
-            "-c",
-            f"credential.helper={helper}",
-            "-c",
-            "user.name=t",
-            "-c",
-            "user.email=t@t",
-            *args,
-        ],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        env={"GIT_TERMINAL_PROMPT": "0", "PATH": "/usr/bin:/bin", "HOME": "/nonexistent"},
-        check=False,
-        timeout=60,
-    )
+    result = git_with_login(login, *args, cwd=cwd)
     return result.returncode, result.stderr
 
 
