@@ -20,7 +20,8 @@ another hub defines its own ``hub`` fixture::
 ``user_env`` (a function of the :class:`HubWorld` under construction, so that it can use the
 Gitea stand-in's URL and users) replaces the per-user variables, the credentials folder among
 them. ``world.hub.spawn_all(["alice", "bob"])`` starts the servers; ``world.hub`` has the hub's
-admin API, user tokens and ``last_activity``. The hub log goes to test-artifacts/ at the end.
+admin API, user tokens and ``last_activity``. The logs of the hub and of each init container go
+to test-artifacts/ at the end.
 """
 
 from __future__ import annotations
@@ -124,8 +125,9 @@ def running_hub(
                 yield world
         finally:
             ARTIFACTS.mkdir(exist_ok=True)
-            if hub.log_path.exists():
-                shutil.copy(hub.log_path, ARTIFACTS / f"hub-{root.name}-jupyterhub.log")
+            for log in [hub.log_path, *sorted((root / "home").glob("*.log"))]:
+                if log.exists():
+                    shutil.copy(log, ARTIFACTS / f"hub-{root.name}-{log.name}")
 
 
 @pytest.fixture(scope="module")
