@@ -155,7 +155,8 @@ class GiteaTokens:
             },
             body=json.dumps(body) if body is not None else None,
             request_timeout=self.request_timeout,
-            # A redirect must not carry the admin's login to another address.
+            # Gitea does not redirect its API: an answer that does is refused, not followed,
+            # so neither the admin login nor a token is sent anywhere else.
             follow_redirects=False,
         )
         try:

@@ -8,10 +8,13 @@ import asyncio
 import logging
 import threading
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler
 from types import ModuleType, SimpleNamespace
 from typing import Any
 
 import pytest
+
+from ilum_singleuser.testing.loopback import LoopbackServer
 
 from .gitea_users import ADMIN_PASSWORD, PASSWORDS, ls_remote
 
@@ -220,3 +223,55 @@ async def test_a_spawner_without_init_containers_gets_the_environment(
     await tokens_module.GiteaTokenHook(gitea.url, gitea_admin_dir)(target)
     assert target.environment["ILUM_GIT_USERNAME"] == "alice"
     assert target.environment["ILUM_GIT_PASSWORD"] == gitea.accounts.tokens("alice")[0].sha1
+
+
+async def test_the_previous_token_is_found_on_any_page_of_the_list(
+    tokens_module, gitea, gitea_admin_dir
+):
+    # Given alice has more tokens than one page of Gitea's list holds, the hook's one last
+    for n in range(tokens_module.PAGE_SIZE + 10):
+        gitea.accounts.create_token("alice", f"laptop-{n}", ["read:repository"])
+    old = gitea.accounts.create_token("alice", "ilum-notebook", ["write:repository"])
+    # When her server starts
+    target = spawner("alice")
+    await tokens_module.GiteaTokenHook(gitea.url, gitea_admin_dir)(target)
+    # Then that token is gone and the new one is the only one of its name
+    names = [t.name for t in gitea.accounts.tokens("alice")]
+    assert names.count("ilum-notebook") == 1
+    assert old not in gitea.accounts.tokens("alice")
+    assert len(names) == tokens_module.PAGE_SIZE + 11
+
+
+async def test_a_redirect_never_carries_the_admin_login_away(
+    tokens_module, gitea_admin_dir, caplog
+):
+    # Given an address that redirects every request to another server
+    seen: list[str | None] = []
+
+    class Elsewhere(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            seen.append(self.headers.get("Authorization"))
+            self.send_response(200)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"[]")
+
+        def log_message(self, *args: object) -> None:
+            return
+
+    class Redirect(Elsewhere):
+        def do_GET(self) -> None:
+            self.send_response(302)
+            self.send_header("Location", f"{elsewhere.url}{self.path}")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+    with LoopbackServer(Elsewhere) as elsewhere, LoopbackServer(Redirect) as redirect:
+        hook = tokens_module.GiteaTokenHook(redirect.url, gitea_admin_dir, user_wait_seconds=1)
+        target = spawner("alice")
+        with caplog.at_level(logging.WARNING, logger=LOGGER):
+            await hook(target)
+    # Then the other server never saw a request, and the pod starts without a token
+    assert seen == []
+    assert credentials(target) == ("alice", "")
+    assert "HTTP 302" in caplog.text
