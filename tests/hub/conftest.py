@@ -5,7 +5,8 @@ empty repository and one password per user, the Livy double with one Spark sessi
 and a :class:`~ilum_singleuser.testing.local_hub.LocalHub` whose pods run ``ilum-init`` and then
 ``jupyterhub-singleuser`` with the Ilum settings pointing at those peers. Users alice and bob
 log in to the hub with ``USERS[name].password``; each pod reads its Git credentials from its own
-folder (``ILUM_GIT_CREDENTIALS_DIR``, what the ``ilum-git-credentials`` Secret is in a cluster).
+folder (``ILUM_GIT_CREDENTIALS_DIR``). test_per_user_credentials.py instead has the hub mint each
+user's token, as the deployment examples do.
 
 The module-scoped ``hub`` fixture is ``running_hub`` with no change. A test module that needs
 another hub defines its own ``hub`` fixture::
