@@ -23,6 +23,7 @@ PANEL_TAB = '.jp-SideBar [data-id="ilum-singleuser-panel"]'
 AXE = Path(__file__).resolve().parents[2] / "labextension" / "node_modules" / "axe-core"
 THEMES = {"light": "JupyterLab Light", "dark": "JupyterLab Dark"}
 AA_NORMAL_TEXT = 4.5
+SEVERE = ("serious", "critical")
 
 # The colour a text gets over the backgrounds it is painted on (ancestors blended, bottom up),
 # and the WCAG contrast ratio between the two.
@@ -172,7 +173,7 @@ def test_axe_and_contrast_pass_in_the_theme(lab: Lab, lab_page: LabPage, name: s
 
         # Then it finds no serious or critical violation
         assert "color-contrast" not in result["inapplicable"], "axe did not see the panel's text"
-        severe = [v for v in result["violations"] if v["impact"] in ("serious", "critical")]
+        severe = [v for v in result["violations"] if v["impact"] in SEVERE]
         assert severe == [], json.dumps(severe, indent=2)
 
         # And the texts the issue measured meet WCAG AA for normal-size text
@@ -345,13 +346,23 @@ def diverge(lab: Lab, root: Path) -> None:
     lab.workspace.git("fetch", "-q", str(bare), "main:refs/remotes/origin/main")
 
 
-def shoot(lab_page: LabPage, state: str) -> None:
+def shoot_and_check(lab_page: LabPage, state: str) -> None:
+    """The whole panel in both themes, checked by axe-core in each."""
     page = lab_page.page
-    for name in ("light", "dark"):
-        with theme(lab_page, name):
-            path = ARTIFACTS / f"ilum-panel-{state}-{name}.png"
-            page.locator(PANEL).screenshot(path=str(path))
-            assert path.stat().st_size > 0
+    viewport = page.viewport_size
+    # Tall enough for the whole panel: a scrolled-away part would be missing from the picture.
+    page.set_viewport_size({"width": viewport["width"], "height": 2000})
+    try:
+        for name in ("light", "dark"):
+            with theme(lab_page, name):
+                path = ARTIFACTS / f"ilum-panel-{state}-{name}.png"
+                page.locator(PANEL).screenshot(path=str(path))
+                assert path.stat().st_size > 0
+                result = run_axe(lab_page)
+                severe = [v for v in result["violations"] if v["impact"] in SEVERE]
+                assert severe == [], (state, name, json.dumps(severe, indent=2))
+    finally:
+        page.set_viewport_size(viewport)
 
 
 def test_screenshots_with_sessions_a_diverged_repo_a_conflict_and_a_failed_init(
@@ -364,8 +375,9 @@ def test_screenshots_with_sessions_a_diverged_repo_a_conflict_and_a_failed_init(
     page = lab_page.page
     page.wait_for_selector(f'{PANEL} [data-ilum="count-behind"]:text-is("1")')
 
-    # When it is shot in both themes, then again once a merge stopped on a conflict
-    shoot(lab_page, "diverged")
+    # When it is shot in both themes, then again once a merge stopped on a conflict, then each
+    # time axe-core finds no serious or critical violation
+    shoot_and_check(lab_page, "diverged")
     lab.workspace.git("stash", "-q", "--include-untracked")
     merge = subprocess.run(
         ["git", "merge", "-q", "origin/main"],
@@ -376,4 +388,4 @@ def test_screenshots_with_sessions_a_diverged_repo_a_conflict_and_a_failed_init(
     )
     assert merge.returncode != 0, merge.stdout
     page.wait_for_selector(f'{PANEL} [data-ilum="count-conflicted"]:text-is("1")')
-    shoot(lab_page, "conflict")
+    shoot_and_check(lab_page, "conflict")
