@@ -20,13 +20,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import http.client
 import os
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -34,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_repo_status import (
     Server,
+    api_status_under_load,
     describe,
     git,
     git_env,
@@ -134,40 +135,21 @@ def measure_pushing(
 
 
 def measure_api_status(root: Path, repo: Path, git_url: str, seconds: float) -> None:
-    server = Server(
-        root,
-        repo,
-        {"git_url": git_url, "autosave": True, "autosave_interval": 3600},
-    )
+    server = Server(root, repo, {"git_url": git_url, "autosave": True, "autosave_interval": 3600})
+    changing = repo / "untracked" / "changing.txt"
+
+    def snapshot(conn: http.client.HTTPConnection) -> None:
+        changing.write_text(f"{time.time()}\n")  # so that each one is built and pushed
+        server.request(conn, "POST", "ilum/api/autosave")
+
     try:
         server.wait_ready()
-        stop = threading.Event()
-        snapshots = [0]
-
-        def snapshot_loop() -> None:
-            conn = server.connection()
-            while not stop.is_set():
-                (repo / "untracked" / "changing.txt").write_text(f"{time.time()}\n")
-                server.request(conn, "POST", "ilum/api/autosave")
-                snapshots[0] += 1
-
-        thread = threading.Thread(target=snapshot_loop, daemon=True)
-        thread.start()
-        conn = server.connection()
-        samples: list[float] = []
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            started = time.perf_counter()
-            server.request(conn, "GET", "api/status")
-            samples.append((time.perf_counter() - started) * 1000)
-            time.sleep(0.01)
-        stop.set()
-        thread.join(120)
+        samples, snapshots = api_status_under_load(server, seconds, clients=1, load=snapshot)
     finally:
         server.stop()
     print(describe("GET api/status, snapshots running", samples))
     print(
-        f"api/status while {snapshots[0]} snapshots ran: p99 {pct(samples, 99):.1f} ms "
+        f"api/status while {snapshots} snapshots ran: p99 {pct(samples, 99):.1f} ms "
         "(target < 50 ms)"
     )
 

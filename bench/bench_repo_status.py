@@ -197,17 +197,25 @@ def describe(name: str, samples: list[float]) -> str:
     )
 
 
-def api_status_under_load(server: Server, seconds: float, clients: int) -> tuple[list[float], int]:
+def api_status_under_load(
+    server: Server,
+    seconds: float,
+    clients: int,
+    load: Callable[[http.client.HTTPConnection], object] | None = None,
+) -> tuple[list[float], int]:
+    """Jupyter's ``GET api/status`` latencies while ``clients`` threads each repeat ``load``
+    (default: ``GET ilum/api/repo``); also how many loads they completed."""
     stop = threading.Event()
     served = [0] * clients
+    work = load or (lambda conn: server.request(conn, "GET", "ilum/api/repo"))
 
-    def load(i: int) -> None:
+    def loop(i: int) -> None:
         conn = server.connection()
         while not stop.is_set():
-            server.request(conn, "GET", "ilum/api/repo")
+            work(conn)
             served[i] += 1
 
-    threads = [threading.Thread(target=load, args=(i,), daemon=True) for i in range(clients)]
+    threads = [threading.Thread(target=loop, args=(i,), daemon=True) for i in range(clients)]
     for t in threads:
         t.start()
     time.sleep(0.5)  # let the load settle
@@ -221,7 +229,7 @@ def api_status_under_load(server: Server, seconds: float, clients: int) -> tuple
         time.sleep(0.01)
     stop.set()
     for t in threads:
-        t.join(60)
+        t.join(120)
     return samples, sum(served)
 
 

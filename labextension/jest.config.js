@@ -7,6 +7,6 @@ module.exports = {
     '^.+\\.tsx?$': ['ts-jest', { tsconfig: 'tsconfig.test.json' }]
   },
   moduleFileExtensions: ['ts', 'tsx', 'js', 'json'],
-  collectCoverageFrom: ['src/format.ts', 'src/model.ts', 'src/apiError.ts'],
+  collectCoverageFrom: ['src/format.ts', 'src/model.ts', 'src/apiError.ts', 'src/autosaveText.ts'],
   testTimeout: 10000
 };

@@ -181,11 +181,9 @@ class AutosaveService:
 
     async def _run(self) -> None:
         try:
-            if not self.builder.is_repository():
-                self._record_failure("no-repo", f"{self.config.workspace} is not a git repository")
-                return
-            work = await self.builder.read()
-            await self._protect(work)
+            # No repository (yet): nothing to protect, and the panel says so in its repo part.
+            if self.builder.is_repository():
+                await self._protect(await self.builder.read())
         except GitCommandError as exc:
             self._record_failure(classify_failure(exc), str(exc))
         except OSError as exc:
@@ -201,14 +199,14 @@ class AutosaveService:
         if work.nothing_to_protect:
             if saved.get("ref") != ref or saved.get("remote") != "absent":
                 await self._push(f":refs/heads/{ref}", deleting=True)
-                self._save(ref=ref, remote="absent", last=None, fingerprint=None)
+                await self._save(ref=ref, remote="absent", last=None, fingerprint=None)
             return
         same_target = saved.get("ref") == ref and saved.get("remote") == "present"
         if same_target and saved.get("fingerprint") == work.fingerprint:
             return  # idle: the status and every changed file's stat data are as last time
         built = await self.builder.build(work)
         if same_target and (saved.get("tree"), saved.get("parent")) == (built.tree, work.head):
-            self._save(fingerprint=work.fingerprint)  # touched, not changed
+            await self._save(fingerprint=work.fingerprint)  # touched, not changed
             return
         await self._push(f"+{built.commit}:refs/heads/{ref}")
         last = {
@@ -221,7 +219,7 @@ class AutosaveService:
             "skipped": [s.as_dict() for s in work.skipped],
         }
         log.info("ilum autosave: %d file(s) saved to %s (%s)", len(work.changed), ref, built.commit)
-        self._save(
+        await self._save(
             ref=ref,
             remote="present",
             last=last,
@@ -246,11 +244,12 @@ class AutosaveService:
             if not (deleting and "remote ref does not exist" in exc.stderr):
                 raise
 
-    def _save(self, **changes: Any) -> None:
+    async def _save(self, **changes: Any) -> None:
         self._saved = {**self._saved, **changes, "saved_at": now_iso()}
         self._saved.pop("present", None)
         self._saved.pop("path", None)
-        write_state(self.config.autosave_state_path, self._saved)
+        # write_state fsyncs: on a busy volume that takes long enough to stall the event loop.
+        await asyncio.to_thread(write_state, self.config.autosave_state_path, dict(self._saved))
 
     def _record_failure(self, code: str, message: str) -> None:
         self.failures += 1

@@ -1,7 +1,7 @@
 import { ServerConnection } from '@jupyterlab/services';
 
 import { requestAPI } from './request';
-import type { IDeleteSessionReply, IRepo, IStatus } from './types';
+import type { IAutosave, IDeleteSessionReply, IRepo, IStatus } from './types';
 
 /** What the model needs from the server: one status read. */
 export interface IStatusSource {
@@ -20,6 +20,10 @@ export class IlumClient implements IStatusSource {
 
   fetchRepo(): Promise<IRepo> {
     return requestAPI<IRepo>('repo/fetch', this.serverSettings, { method: 'POST' });
+  }
+
+  autosaveNow(): Promise<IAutosave> {
+    return requestAPI<IAutosave>('autosave', this.serverSettings, { method: 'POST' });
   }
 
   endSession(id: number): Promise<IDeleteSessionReply> {

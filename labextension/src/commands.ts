@@ -8,6 +8,7 @@ import {
 } from '@jupyterlab/apputils';
 import type { ILauncher } from '@jupyterlab/launcher';
 
+import { addAutosaveCommand, AUTOSAVE_NOW } from './autosave';
 import type { IlumClient } from './client';
 import { ilumIcon } from './icons';
 import type { IlumStatusModel } from './model';
@@ -96,6 +97,8 @@ export function addCommands(
     }
   });
 
+  addAutosaveCommand(commands, model, client);
+
   // jupyterlab-git may activate after this plugin: look for its command once all are up.
   void app.restored.then(() => {
     if (commands.hasCommand(CommandIDs.gitInterface)) {
@@ -113,7 +116,12 @@ export function addLauncherAndPaletteItems(
   palette: ICommandPalette | null
 ): void {
   launcher?.add({ command: CommandIDs.openPanel, category: 'Other', rank: 0 });
-  for (const command of [CommandIDs.openPanel, CommandIDs.refresh, CommandIDs.fetch]) {
+  for (const command of [
+    CommandIDs.openPanel,
+    CommandIDs.refresh,
+    CommandIDs.fetch,
+    AUTOSAVE_NOW
+  ]) {
     palette?.addItem({ command, category: 'Ilum' });
   }
 }

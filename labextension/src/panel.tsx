@@ -3,6 +3,8 @@ import type { CommandRegistry } from '@lumino/commands';
 import type { Message } from '@lumino/messaging';
 import * as React from 'react';
 
+import { AutosaveSection } from './autosave';
+import { autosaveNote } from './autosaveText';
 import { CommandIDs, PANEL_ID } from './commands';
 import {
   branchLabel,
@@ -22,7 +24,7 @@ import {
 } from './format';
 import { ilumIcon } from './icons';
 import type { IlumStatusModel } from './model';
-import type { IInit, IRepo, ISpark, ISparkSession } from './types';
+import type { IAutosave, IInit, IRepo, ISpark, ISparkSession } from './types';
 
 /**
  * The left-sidebar panel. It renders the model and runs commands; it holds no data of
@@ -89,7 +91,10 @@ function PanelView({ model, commands }: IViewProps): JSX.Element {
       {status === null && model.error === null && <p className="jp-IlumPanel-muted">Loading…</p>}
       {status !== null && <InitNotice init={status.init} now={now} />}
       {status !== null && <SparkSection spark={status.spark} commands={commands} now={now} />}
-      {status !== null && <RepoSection repo={status.repo} commands={commands} now={now} />}
+      {status !== null && (
+        <RepoSection repo={status.repo} autosave={status.autosave} commands={commands} now={now} />
+      )}
+      {status !== null && <AutosaveSection status={status} commands={commands} now={now} />}
     </div>
   );
 }
@@ -309,11 +314,12 @@ function SessionItem({ session, commands, now, onFocusLost }: ISessionItemProps)
 
 interface IRepoProps {
   repo: IRepo;
+  autosave?: IAutosave;
   commands: CommandRegistry;
   now: Date;
 }
 
-function RepoSection({ repo, commands, now }: IRepoProps): JSX.Element {
+function RepoSection({ repo, autosave, commands, now }: IRepoProps): JSX.Element {
   return (
     <section className="jp-IlumSection" aria-labelledby="jp-IlumRepo-heading" data-ilum="repo">
       <h3 id="jp-IlumRepo-heading" className="jp-IlumSection-title">
@@ -329,7 +335,9 @@ function RepoSection({ repo, commands, now }: IRepoProps): JSX.Element {
           Cannot read the repository: {repo.error ?? 'unknown error'}
         </p>
       )}
-      {repo.state !== 'no-repo' && repo.state !== 'error' && <RepoDetails repo={repo} now={now} />}
+      {repo.state !== 'no-repo' && repo.state !== 'error' && (
+        <RepoDetails repo={repo} autosave={autosave} now={now} />
+      )}
       <div className="jp-IlumPanel-buttons">
         {repo.state !== 'no-repo' && (
           <ActionButton
@@ -356,8 +364,10 @@ function RepoSection({ repo, commands, now }: IRepoProps): JSX.Element {
   );
 }
 
-function RepoDetails({ repo, now }: { repo: IRepo; now: Date }): JSX.Element {
+function RepoDetails(props: { repo: IRepo; autosave?: IAutosave; now: Date }): JSX.Element {
+  const { repo, now } = props;
   const warning = repoWarning(repo);
+  const saved = warning ? autosaveNote(props.autosave) : null;
   const commit = repo.last_commit;
   const fetched = formatAgo(repo.last_fetch, now);
   return (
@@ -401,6 +411,7 @@ function RepoDetails({ repo, now }: { repo: IRepo; now: Date }): JSX.Element {
       {warning && (
         <p className="jp-IlumWarning" role="status" data-ilum="repo-warning">
           {warning}
+          {saved && <span data-ilum="repo-warning-autosave"> {saved}</span>}
         </p>
       )}
     </>

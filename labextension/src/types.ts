@@ -88,13 +88,51 @@ export interface IInit {
   workspace?: string;
   user?: string;
   error?: IInitError | null;
+  autosave_restore?: IAutosaveRestore | null;
   steps?: string[];
+}
+
+export interface IAutosaveSkipped {
+  path: string;
+  reason: 'too-big' | 'nested-repository' | string;
+  size: number | null;
+}
+
+/** `GET ilum/api/autosave`: the snapshot of unsaved work kept on Gitea (docs/autosave.md). */
+export interface IAutosave {
+  enabled: boolean;
+  last: {
+    at: string;
+    commit: string;
+    branch: string | null;
+    files: number;
+    paths: string[];
+    commits: number;
+    skipped: IAutosaveSkipped[];
+  } | null;
+  error: { code: string; message: string; at: string; failures: number } | null;
+  next_at: string | null;
+  ref: string | null;
+  running: boolean;
+  interval: number;
+}
+
+/** What `ilum-init` brought back from an autosave on a fresh volume. */
+export interface IAutosaveRestore {
+  snapshot: string;
+  taken_at: string;
+  branch: string;
+  commits: number;
+  files: string[];
+  beside: string[];
+  kept_branch: string | null;
 }
 
 export interface IStatus {
   repo: IRepo;
   spark: ISpark;
   init: IInit;
+  autosave?: IAutosave;
   user: string;
   version: string;
 }
