@@ -17,10 +17,11 @@ import asyncio
 import hashlib
 import os
 import shutil
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from stat import S_ISREG, S_IXUSR
 
 from ..core.git import Git
 from ..core.snapshot import ExcludeRules, Skipped, SnapshotMessage
@@ -46,6 +47,7 @@ class Work:
     pushed: bool  # HEAD has an upstream and is not ahead of it
     unpushed_commits: int
     update: tuple[str, ...]  # paths whose working-tree state goes into the snapshot
+    stats: tuple[os.stat_result | None, ...]  # of each ``update`` path; None: it is gone
     reset: tuple[str, ...]  # tracked paths left out: the snapshot keeps HEAD's version
     changed: tuple[str, ...]  # paths in which the snapshot differs from HEAD
     skipped: tuple[Skipped, ...]
@@ -75,6 +77,9 @@ class SnapshotBuilder:
     author_env: Mapping[str, str]
     timeout: float = 120.0
     _fingerprint_salt: str = field(default="", init=False)
+    # path -> (stat key, blob id) of what the last build hashed: a file unchanged since then is
+    # not read again (the work since the last snapshot is usually a few files of many).
+    _blobs: dict[str, tuple[bytes, str]] = field(default_factory=dict, init=False)
 
     def __post_init__(self) -> None:
         # A change of the rules must not look like an idle tick.
@@ -93,6 +98,7 @@ class SnapshotBuilder:
     def _classify(self, output: str) -> Work:
         header: dict[str, str] = {}
         update: list[str] = []
+        stats: list[os.stat_result | None] = []
         reset: list[str] = []
         changed: list[str] = []
         skipped: list[Skipped] = []
@@ -125,6 +131,7 @@ class SnapshotBuilder:
             changed.append(path)
             if worktree_changed:
                 update.append(path)
+                stats.append(stat)
                 digest.update(_stat_key(path, stat))
         oid, head = header.get("branch.oid"), header.get("branch.head")
         ahead = int(header.get("branch.ab", "+0 -0").split()[0].lstrip("+"))
@@ -135,6 +142,7 @@ class SnapshotBuilder:
             pushed=upstream and ahead == 0,
             unpushed_commits=ahead if upstream else 0,
             update=tuple(update),
+            stats=tuple(stats),
             reset=tuple(reset),
             changed=tuple(changed),
             skipped=tuple(skipped),
@@ -152,10 +160,7 @@ class SnapshotBuilder:
             await asyncio.to_thread(_copy_index, dirs.git_dir / "index", index)
             git = self._git(GIT_INDEX_FILE=str(index), GIT_LITERAL_PATHSPECS="1")
             if work.update:
-                await git.run_async(
-                    "update-index", "--add", "--remove", "-z", "--stdin",
-                    input=_nul_list(work.update),
-                )  # fmt: skip
+                await self._update_index(git, work)
             if work.reset and work.head:
                 await git.run_async(
                     "reset", "--quiet", work.head, "--pathspec-from-file=-",
@@ -177,11 +182,47 @@ class SnapshotBuilder:
         )
         return Built(tree, commit.stdout.strip(), taken_at)
 
-    async def tree_of(self, commit: str) -> str | None:
-        result = await self._git().run_async(
-            "rev-parse", "--verify", "--quiet", f"{commit}^{{tree}}", check=False, read_only=True
-        )
-        return result.stdout.strip() or None
+    async def _update_index(self, git: Git, work: Work) -> None:
+        """Put the working-tree state of ``work.update`` into the temporary index.
+
+        Regular files are hashed with ``hash-object --stdin-paths`` (only those changed since
+        the last build) and entered with ``update-index --index-info``: no stat of the other
+        entries, no hashing twice. Anything else (a symlink, which ``hash-object`` would follow;
+        a folder such as a submodule; a path a line-based list cannot carry) goes through
+        ``update-index --add --remove``, which knows every case.
+        """
+        zero_id = "0" * len(work.head or "0" * 40)  # the hash length of this repository
+        records: list[str] = []
+        to_hash: list[tuple[str, str, bytes]] = []
+        general: list[str] = []
+        blobs: dict[str, tuple[bytes, str]] = {}
+        for path, stat in zip(work.update, work.stats, strict=True):
+            if stat is None:
+                records.append(f"0 {zero_id}\t{path}")
+            elif "\n" in path or path.startswith('"') or not S_ISREG(stat.st_mode):
+                general.append(path)
+            else:
+                key = _stat_key(path, stat)
+                cached = self._blobs.get(path)
+                if cached is not None and cached[0] == key:
+                    records.append(f"{_mode(stat)} {cached[1]}\t{path}")
+                    blobs[path] = cached
+                else:
+                    to_hash.append((path, _mode(stat), key))
+        if to_hash:
+            listed = "".join(p + "\n" for p, _, _ in to_hash).encode("utf-8", "surrogateescape")
+            out = await git.run_async("hash-object", "-w", "--stdin-paths", input=listed)
+            for (path, mode, key), blob in zip(to_hash, out.stdout.split(), strict=True):
+                records.append(f"{mode} {blob}\t{path}")
+                blobs[path] = (key, blob)
+        self._blobs = blobs
+        if records:
+            entries = "".join(r + "\0" for r in records).encode("utf-8", "surrogateescape")
+            await git.run_async("update-index", "-z", "--index-info", input=entries)
+        if general:
+            await git.run_async(
+                "update-index", "--add", "--remove", "-z", "--stdin", input=_nul_list(general)
+            )
 
 
 def _entry(record: str) -> tuple[str, bool, bool] | None:
@@ -195,6 +236,11 @@ def _entry(record: str) -> tuple[str, bool, bool] | None:
     if kind == "?":
         return record[2:], True, False
     return None
+
+
+def _mode(stat: os.stat_result) -> str:
+    """git's mode for a regular file."""
+    return "100755" if stat.st_mode & S_IXUSR else "100644"
 
 
 def _lstat(path: str) -> os.stat_result | None:
@@ -219,5 +265,5 @@ def _copy_index(source: Path, target: Path) -> None:
         target.unlink(missing_ok=True)  # no index yet (a repository without commits)
 
 
-def _nul_list(paths: tuple[str, ...]) -> bytes:
+def _nul_list(paths: Iterable[str]) -> bytes:
     return b"".join(p.encode("utf-8", "surrogateescape") + b"\0" for p in paths)

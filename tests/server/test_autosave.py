@@ -4,6 +4,8 @@ that the user's repository is never touched."""
 from __future__ import annotations
 
 import asyncio
+import os
+import shutil
 import subprocess
 import threading
 from pathlib import Path
@@ -275,3 +277,37 @@ async def test_ticks_run_on_their_own_and_stop_takes_a_last_snapshot(pod):
 
     assert pod.remote_file("draft.md") == "two\n"
     assert service.describe()["next_at"] is None
+
+
+def tree_git_add_all_would_stage(pod: Pod, tmp_path: Path) -> str:
+    index = tmp_path / "expected.index"
+    shutil.copyfile(pod.workspace / ".git" / "index", index)
+    env = {**os.environ, "GIT_INDEX_FILE": str(index)}
+    for args in (["add", "-A"], ["write-tree"]):
+        out = subprocess.run(
+            ["git", *args], cwd=pod.workspace, env=env, capture_output=True, text=True, check=True
+        )
+    return out.stdout.strip()
+
+
+async def test_the_snapshot_tree_is_what_git_add_all_would_stage(pod, tmp_path):
+    pod.write("IlumIntro.ipynb", "modified\n")
+    (pod.workspace / "work" / "notes.md").unlink()
+    pod.write("run.sh", "#!/bin/sh\n").chmod(0o755)
+    (pod.workspace / "link").symlink_to("IlumIntro.ipynb")
+    pod.write("odd\nname.txt", "a newline in the name\n")
+    pod.write("staged.txt", "staged\n")
+    pod.git("add", "staged.txt")
+    pod.write("staged.txt", "staged, then changed\n")
+    service = AutosaveService(pod.config())
+
+    await service.snapshot()
+    assert pod.remote("rev-parse", f"{AUTOSAVE_REF}^{{tree}}").strip() == (
+        tree_git_add_all_would_stage(pod, tmp_path)
+    )
+    # a second snapshot reuses what it hashed for the files that did not change since
+    pod.write("run.sh", "#!/bin/sh\necho changed\n")
+    await service.snapshot()
+    assert pod.remote("rev-parse", f"{AUTOSAVE_REF}^{{tree}}").strip() == (
+        tree_git_add_all_would_stage(pod, tmp_path)
+    )
