@@ -75,7 +75,8 @@ class AutosaveService:
         self._clock = clock
         self.builder = SnapshotBuilder(
             config.workspace,
-            config.autosave_state_path.parent / "tmp",
+            # Not ilum-init's scratch folder ("tmp"), which each init run empties.
+            config.autosave_state_path.parent / "autosave-tmp",
             ExcludeRules(config.autosave_exclude),
             int(config.autosave_max_file_mb * _MB),
             config.user,
