@@ -80,6 +80,7 @@ class SnapshotBuilder:
     # path -> (stat key, blob id) of what the last build hashed: a file unchanged since then is
     # not read again (the work since the last snapshot is usually a few files of many).
     _blobs: dict[str, tuple[bytes, str]] = field(default_factory=dict, init=False)
+    _kept: _KeptIndex | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         # A change of the rules must not look like an idle tick.
@@ -156,24 +157,34 @@ class SnapshotBuilder:
             raise FileNotFoundError(f"{self.workspace} is not a git repository")
         self.scratch.mkdir(parents=True, exist_ok=True)
         index = self.scratch / f"autosave-{os.getpid()}.index"
+        source = _signature(dirs.git_dir / "index")  # before the copy: a later change shows
+        keys = {p: _stat_key(p, st) for p, st in zip(work.update, work.stats, strict=True)}
+        kept, self._kept = self._kept, None  # valid again only once this build succeeds
+        warm = (
+            kept is not None
+            and index.exists()
+            and (kept.source, kept.head, kept.reset) == (source, work.head, work.reset)
+            and kept.applied.keys() <= keys.keys()
+        )
+        applied = kept.applied if warm and kept is not None else {}
         try:
-            await asyncio.to_thread(_copy_index, dirs.git_dir / "index", index)
+            if not warm:
+                await asyncio.to_thread(_copy_index, dirs.git_dir / "index", index)
             git = self._git(GIT_INDEX_FILE=str(index), GIT_LITERAL_PATHSPECS="1")
-            if work.update:
-                await self._update_index(git, work)
-            if work.reset and work.head:
-                await git.run_async(
-                    "reset", "--quiet", work.head, "--pathspec-from-file=-",
-                    "--pathspec-file-nul", input=_nul_list(work.reset),
-                )  # fmt: skip
-            elif work.reset:
-                await git.run_async(
-                    "update-index", "--force-remove", "-z", "--stdin", input=_nul_list(work.reset)
-                )
+            todo = [(p, st) for p, st in zip(work.update, work.stats, strict=True)]
+            todo = [(p, st) for p, st in todo if applied.get(p) != keys[p]]
+            if todo:
+                await self._update_index(git, todo, "0" * len(work.head or "0" * 40))
+            if work.reset and not warm:
+                await self._reset(git, work)
             tree = (await git.run_async("write-tree")).stdout.strip()
-        finally:
+        except BaseException:
             index.unlink(missing_ok=True)
+            raise
+        finally:
             index.with_name(index.name + ".lock").unlink(missing_ok=True)
+        self._kept = _KeptIndex(source, work.head, work.reset, keys)
+        self._blobs = {p: self._blobs[p] for p in work.update if p in self._blobs}
         taken_at = datetime.now(timezone.utc)
         message = SnapshotMessage(work.branch, taken_at, work.skipped).render(self.user)
         parents = ("-p", work.head) if work.head else ()
@@ -182,8 +193,10 @@ class SnapshotBuilder:
         )
         return Built(tree, commit.stdout.strip(), taken_at)
 
-    async def _update_index(self, git: Git, work: Work) -> None:
-        """Put the working-tree state of ``work.update`` into the temporary index.
+    async def _update_index(
+        self, git: Git, items: list[tuple[str, os.stat_result | None]], zero_id: str
+    ) -> None:
+        """Put the working-tree state of ``items`` (path, lstat) into the temporary index.
 
         Regular files are hashed with ``hash-object --stdin-paths`` (only those changed since
         the last build) and entered with ``update-index --index-info``: no stat of the other
@@ -191,12 +204,10 @@ class SnapshotBuilder:
         a folder such as a submodule; a path a line-based list cannot carry) goes through
         ``update-index --add --remove``, which knows every case.
         """
-        zero_id = "0" * len(work.head or "0" * 40)  # the hash length of this repository
         records: list[str] = []
         to_hash: list[tuple[str, str, bytes]] = []
         general: list[str] = []
-        blobs: dict[str, tuple[bytes, str]] = {}
-        for path, stat in zip(work.update, work.stats, strict=True):
+        for path, stat in items:
             if stat is None:
                 records.append(f"0 {zero_id}\t{path}")
             elif "\n" in path or path.startswith('"') or not S_ISREG(stat.st_mode):
@@ -206,7 +217,6 @@ class SnapshotBuilder:
                 cached = self._blobs.get(path)
                 if cached is not None and cached[0] == key:
                     records.append(f"{_mode(stat)} {cached[1]}\t{path}")
-                    blobs[path] = cached
                 else:
                     to_hash.append((path, _mode(stat), key))
         if to_hash:
@@ -214,8 +224,7 @@ class SnapshotBuilder:
             out = await git.run_async("hash-object", "-w", "--stdin-paths", input=listed)
             for (path, mode, key), blob in zip(to_hash, out.stdout.split(), strict=True):
                 records.append(f"{mode} {blob}\t{path}")
-                blobs[path] = (key, blob)
-        self._blobs = blobs
+                self._blobs[path] = (key, blob)
         if records:
             entries = "".join(r + "\0" for r in records).encode("utf-8", "surrogateescape")
             await git.run_async("update-index", "-z", "--index-info", input=entries)
@@ -223,6 +232,38 @@ class SnapshotBuilder:
             await git.run_async(
                 "update-index", "--add", "--remove", "-z", "--stdin", input=_nul_list(general)
             )
+
+    async def _reset(self, git: Git, work: Work) -> None:
+        """Left-out tracked paths keep HEAD's version (or go, when HEAD has none)."""
+        if work.head:
+            await git.run_async(
+                "reset", "--quiet", work.head, "--pathspec-from-file=-", "--pathspec-file-nul",
+                input=_nul_list(work.reset),
+            )  # fmt: skip
+        else:
+            await git.run_async(
+                "update-index", "--force-remove", "-z", "--stdin", input=_nul_list(work.reset)
+            )
+
+
+@dataclass(frozen=True)
+class _KeptIndex:
+    """The temporary index kept from the last build, valid while the user's index and HEAD are
+    as they were then: the next build applies only what changed since, and ``write-tree``
+    recomputes only the folders that holds."""
+
+    source: tuple[int, int, int] | None  # the user's index (mtime, size, inode) when copied
+    head: str | None
+    reset: tuple[str, ...]
+    applied: dict[str, bytes]  # path -> stat key of the state entered for it
+
+
+def _signature(path: Path) -> tuple[int, int, int] | None:
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return (stat.st_mtime_ns, stat.st_size, stat.st_ino)
 
 
 def _entry(record: str) -> tuple[str, bool, bool] | None:

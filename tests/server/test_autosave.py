@@ -301,13 +301,21 @@ async def test_the_snapshot_tree_is_what_git_add_all_would_stage(pod, tmp_path):
     pod.write("staged.txt", "staged, then changed\n")
     service = AutosaveService(pod.config())
 
-    await service.snapshot()
-    assert pod.remote("rev-parse", f"{AUTOSAVE_REF}^{{tree}}").strip() == (
-        tree_git_add_all_would_stage(pod, tmp_path)
-    )
-    # a second snapshot reuses what it hashed for the files that did not change since
+    async def snapshot_is_add_all() -> None:
+        await service.snapshot()
+        expected = tree_git_add_all_would_stage(pod, tmp_path)
+        assert pod.remote("rev-parse", f"{AUTOSAVE_REF}^{{tree}}").strip() == expected
+
+    await snapshot_is_add_all()
+    # later snapshots apply only what changed since the last one: each case is still exact
     pod.write("run.sh", "#!/bin/sh\necho changed\n")
-    await service.snapshot()
-    assert pod.remote("rev-parse", f"{AUTOSAVE_REF}^{{tree}}").strip() == (
-        tree_git_add_all_would_stage(pod, tmp_path)
-    )
+    await snapshot_is_add_all()
+    pod.write("later/new.txt", "new since the last snapshot\n")
+    await snapshot_is_add_all()
+    pod.git("checkout", "--", "IlumIntro.ipynb")  # a change undone
+    await snapshot_is_add_all()
+    pod.git("add", "run.sh")
+    pod.git("commit", "-qm", "the user commits between two snapshots")
+    await snapshot_is_add_all()
+    (pod.workspace / "later" / "new.txt").unlink()  # an untracked file gone again
+    await snapshot_is_add_all()
