@@ -5,8 +5,8 @@ untracked by default), serves it from the loopback Gitea stand-in, then measures
 
 1. building a snapshot (status, temporary index, hashing, tree, commit; no push) against raw
    ``git status --porcelain=v2 -uall`` (target <= 2x), cold (a new server: the user's index
-   copied, every changed file hashed) and warm (only what changed since the last snapshot is
-   applied to the kept temporary index);
+   copied, every changed file hashed) and warm (one file edited since the last snapshot: only
+   it is applied to the kept temporary index);
 2. an idle tick (nothing changed since the last snapshot) against the same (target <= 1.2x,
    zero pushes);
 3. pushing a snapshot against a raw ``git push`` of the same commit (target <= 1.3x);
@@ -77,7 +77,10 @@ def measure_building(service: AutosaveService, repo: Path, rounds: int) -> None:
     def cold() -> None:  # a new server: the index copied, every changed file hashed
         loop.run_until_complete(build(dataclasses.replace(service.builder, scratch=cold_scratch)))
 
-    def warm() -> None:  # only what changed since the last snapshot is applied: nothing here
+    edits = iter(range(10**9))
+
+    def warm() -> None:  # one file edited since the last snapshot: only it is applied
+        (repo / "dir0000" / "file00000.py").write_text(f"value = {next(edits)}\n")
         loop.run_until_complete(build(service.builder))
 
     built_cold, built_warm, raw = interleaved([cold, warm, lambda: raw_status(repo)], rounds)
@@ -90,7 +93,7 @@ def measure_building(service: AutosaveService, repo: Path, rounds: int) -> None:
     loop.close()
     print(describe("raw git status --porcelain=v2 -uall", raw))
     print(describe("build a snapshot, nothing hashed", built_cold))
-    print(describe("build a snapshot, earlier hashes", built_warm))
+    print(describe("build a snapshot, 1 file edited since", built_warm))
     print(describe("raw git status (idle rounds)", raw_idle))
     print(describe("idle tick", idle))
     for name, built in (("cold", built_cold), ("warm", built_warm)):
