@@ -145,9 +145,19 @@ class ExcludeRules:
         self._any = _union(any_name)
         self._folder = _union(folder_name)
         self._anchored = re.compile("|".join(f"(?:{p})" for p in anchored)) if anchored else None
+        # The same changed paths come back on every tick: remember each answer.
+        self._seen: dict[str, bool] = {}
 
     def excludes(self, path: str) -> bool:
         """Whether ``path`` (relative, ``/``-separated; a trailing ``/`` for a folder) is out."""
+        known = self._seen.get(path)
+        if known is None:
+            if len(self._seen) > _SEEN_MAX:
+                self._seen.clear()
+            known = self._seen[path] = self._match(path)
+        return known
+
+    def _match(self, path: str) -> bool:
         is_dir = path.endswith("/")
         parts = path.strip("/").split("/")
         folders = parts if is_dir else parts[:-1]
@@ -158,6 +168,9 @@ class ExcludeRules:
         return bool(
             self._anchored and self._anchored.match(path.strip("/") + ("/" if is_dir else ""))
         )
+
+
+_SEEN_MAX = 200_000
 
 
 def _union(globs: list[str]) -> re.Pattern[str] | None:

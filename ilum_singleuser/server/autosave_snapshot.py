@@ -155,8 +155,9 @@ class SnapshotBuilder:
         dirs = find_git_dirs(self.workspace)
         if dirs is None:
             raise FileNotFoundError(f"{self.workspace} is not a git repository")
-        self.scratch.mkdir(parents=True, exist_ok=True)
         index = self.scratch / f"autosave-{os.getpid()}.index"
+        if self._kept is None:
+            await asyncio.to_thread(_clear_scratch, self.scratch)
         source = _signature(dirs.git_dir / "index")  # before the copy: a later change shows
         keys = {p: _stat_key(p, st) for p, st in zip(work.update, work.stats, strict=True)}
         kept, self._kept = self._kept, None  # valid again only once this build succeeds
@@ -256,6 +257,13 @@ class _KeptIndex:
     head: str | None
     reset: tuple[str, ...]
     applied: dict[str, bytes]  # path -> stat key of the state entered for it
+
+
+def _clear_scratch(scratch: Path) -> None:
+    """An empty scratch folder: indexes a stopped server (another process id) left behind go."""
+    scratch.mkdir(parents=True, exist_ok=True)
+    for leftover in scratch.glob("autosave-*.index*"):
+        leftover.unlink(missing_ok=True)
 
 
 def _signature(path: Path) -> tuple[int, int, int] | None:
