@@ -25,6 +25,7 @@ from .repo_status import (
     parse_remote_urls,
     pick_remote,
 )
+from .repo_problems import classify
 from .single_flight import SingleFlight
 
 STATUS_ARGS = ("status", "--porcelain=v2", "--branch", "-z", "--untracked-files=all")
@@ -118,9 +119,15 @@ class RepoReader:
             status = parse_porcelain_v2(result.stdout, self.changes_cap)
             facts = await self._read_facts(git, dirs, status.oid, status.upstream)
         except GitCommandError as exc:
-            return empty_repo(self.workspace, "error", str(exc))
+            return empty_repo(self.workspace, "error", str(exc), classify(exc))
         except ValueError as exc:  # output that does not follow porcelain v2
-            return empty_repo(self.workspace, "error", f"unexpected git status output: {exc}")
+            error = f"unexpected git status output: {exc}"
+            return empty_repo(self.workspace, "error", error, "unexpected-output")
+        if status.staged and not (dirs.git_dir / "index").exists():
+            # Without an index git compares HEAD with nothing: every committed file shows as
+            # staged for deletion and again as untracked. That is one missing file, not changes.
+            error = f"the index file {dirs.git_dir / 'index'} is missing"
+            return empty_repo(self.workspace, "error", error, "index-missing")
         return build_repo(
             self.workspace,
             status,

@@ -13,13 +13,16 @@ from typing import Any
 from .web_url import display_remote, web_url
 
 # Files git keeps in the repository folder while an operation waits for the user, checked in
-# this order (a rebase that stops on a conflict also leaves CHERRY_PICK_HEAD behind).
+# this order (a rebase that stops on a conflict also leaves CHERRY_PICK_HEAD behind;
+# ``git am`` uses rebase-apply too, and marks it with an ``applying`` file).
 _OPERATION_MARKERS = (
     ("rebase-merge", "rebase"),
+    ("rebase-apply/applying", "am"),
     ("rebase-apply", "rebase"),
     ("MERGE_HEAD", "merge"),
     ("CHERRY_PICK_HEAD", "cherry-pick"),
     ("REVERT_HEAD", "revert"),
+    ("BISECT_LOG", "bisect"),
 )
 
 
@@ -41,6 +44,8 @@ class PorcelainStatus:
     conflicted: int = 0
     changes: list[dict[str, str]] = field(default_factory=list)
     changes_truncated: bool = False
+    # Conflicted paths go first in ``changes``: the panel names them all, whatever the cap.
+    _conflicts: list[dict[str, str]] = field(default_factory=list, repr=False)
 
 
 @dataclass(frozen=True)
@@ -64,12 +69,17 @@ def parse_porcelain_v2(output: str, changes_cap: int | None = None) -> Porcelain
 
     Counts are exact; ``changes`` holds at most ``changes_cap`` paths, one entry per path (a path
     both staged and modified in the working tree is listed as ``modified``: that part is the one
-    not yet recorded anywhere).
+    not yet recorded anywhere), conflicted paths first.
     """
     try:
-        return _parse(output, changes_cap)
+        status = _parse(output, changes_cap)
     except IndexError:
         raise ValueError("a record does not follow porcelain v2") from None
+    merged = status._conflicts + status.changes
+    status.changes_truncated = status.changes_truncated or len(merged) > changes_cap
+    status.changes = merged[:changes_cap]
+    status._conflicts = []
+    return status
 
 
 def _parse(output: str, changes_cap: int | None) -> PorcelainStatus:
@@ -93,7 +103,11 @@ def _parse(output: str, changes_cap: int | None) -> PorcelainStatus:
             i += 1  # the next record is the rename's original path
         elif kind == "u":
             status.conflicted += 1
-            _add_change(status, record.split(" ", 10)[10], "conflicted", changes_cap)
+            if len(status._conflicts) < changes_cap:
+                path = readable(record.split(" ", 10)[10])
+                status._conflicts.append({"path": path, "kind": "conflicted"})
+            else:
+                status.changes_truncated = True
             continue
         elif kind == "?":
             status.untracked += 1
@@ -185,15 +199,19 @@ def pick_remote(urls: dict[str, str], upstream: str | None) -> str | None:
 
 
 def detect_operation(git_dir: Path) -> str | None:
-    """The operation in progress (merge, rebase, cherry-pick, revert), from git's marker files."""
+    """The operation waiting for the user (merge, rebase, am, cherry-pick, revert, bisect), from
+    git's marker files."""
     for marker, operation in _OPERATION_MARKERS:
         if (git_dir / marker).exists():
             return operation
     return None
 
 
-def empty_repo(path: Path, state: str, error: str | None = None) -> dict[str, Any]:
-    """The answer when there is no repository (or it cannot be read)."""
+def empty_repo(
+    path: Path, state: str, error: str | None = None, error_code: str | None = None
+) -> dict[str, Any]:
+    """The answer when there is no repository (or it cannot be read); ``error_code`` is one of
+    :mod:`.repo_problems`' codes."""
     return {
         "state": state,
         "branch": None,
@@ -217,6 +235,7 @@ def empty_repo(path: Path, state: str, error: str | None = None) -> dict[str, An
         "web_url": None,
         "path": str(path),
         "error": error,
+        "error_code": error_code,
     }
 
 

@@ -36,6 +36,7 @@ REPO_FIELDS = {
     "web_url",
     "path",
     "error",
+    "error_code",
 }
 
 
@@ -197,6 +198,35 @@ async def test_unreadable_repository_gives_error_state(api, workspace: Path):
     assert code == 200
     assert repo["state"] == "error"
     assert "git status" in repo["error"]
+    assert repo["error_code"] == "not-a-repo"
+
+
+async def test_corrupt_index_is_named(api, repos: Repos):
+    (repos.workspace / ".git" / "index").write_bytes(b"DIRC garbage that is no index")
+    code, repo = await api("GET", "repo")
+    assert code == 200
+    assert (repo["state"], repo["error_code"]) == ("error", "index-corrupt")
+    assert "index" in repo["error"]
+
+
+async def test_deleted_index_is_reported_as_such_not_as_every_file_twice(api, repos: Repos):
+    # Given a clean clone with two committed files whose index was deleted
+    (repos.workspace / ".git" / "index").unlink()
+
+    # When the state is read
+    code, repo = await api("GET", "repo")
+
+    # Then it says the index is missing, and counts no phantom changes
+    assert code == 200
+    assert (repo["state"], repo["error_code"]) == ("error", "index-missing")
+    assert (repo["staged"], repo["untracked"], repo["changes"]) == (0, 0, [])
+    # And reading the state did not rebuild the index behind the user's back
+    assert not (repos.workspace / ".git" / "index").exists()
+
+
+async def test_readable_repository_has_no_error_code(api, repos: Repos):
+    code, repo = await api("GET", "repo")
+    assert (code, repo["error"], repo["error_code"]) == (200, None, None)
 
 
 async def test_changed_paths_are_capped_counts_exact(api, repos: Repos):

@@ -55,11 +55,11 @@ def test_every_entry_kind_is_counted_and_listed():
     )
     assert (status.staged, status.modified, status.untracked, status.conflicted) == (3, 2, 1, 1)
     assert status.changes == [
+        {"path": "conflict.py", "kind": "conflicted"},
         {"path": "staged.py", "kind": "staged"},
         {"path": "with space/modified.ipynb", "kind": "modified"},
         {"path": "both.py", "kind": "modified"},
         {"path": "new name.py", "kind": "staged"},
-        {"path": "conflict.py", "kind": "conflicted"},
         {"path": "untracked.txt", "kind": "untracked"},
     ]
     assert sync_state(status) == "conflicted"
@@ -71,6 +71,19 @@ def test_path_list_is_capped_but_counts_stay_exact():
     assert status.untracked == 250
     assert len(status.changes) == 100
     assert status.changes_truncated
+
+
+def test_conflicted_paths_come_first_so_the_cap_never_hides_them():
+    records = [f"? file{i}.txt" for i in range(5)]
+    records += [f"u UU N... {MODES} 100644 {HASHES} {OID} clash{i}.py" for i in range(2)]
+    status = parse_porcelain_v2(porcelain(*records), changes_cap=3)
+    assert status.changes == [
+        {"path": "clash0.py", "kind": "conflicted"},
+        {"path": "clash1.py", "kind": "conflicted"},
+        {"path": "file0.txt", "kind": "untracked"},
+    ]
+    assert status.changes_truncated
+    assert (status.conflicted, status.untracked) == (2, 5)
 
 
 def test_ahead_behind_and_their_precedence():
@@ -126,6 +139,7 @@ def test_last_commit_and_remote_parsing():
 def test_operation_markers(tmp_path: Path):
     assert detect_operation(tmp_path) is None
     for marker, operation in [
+        ("BISECT_LOG", "bisect"),
         ("REVERT_HEAD", "revert"),
         ("CHERRY_PICK_HEAD", "cherry-pick"),
         ("MERGE_HEAD", "merge"),
@@ -133,6 +147,13 @@ def test_operation_markers(tmp_path: Path):
     ]:
         (tmp_path / marker).touch()
         assert detect_operation(tmp_path) == operation
+
+
+def test_git_am_is_told_apart_from_a_rebase(tmp_path: Path):
+    (tmp_path / "rebase-apply").mkdir()
+    assert detect_operation(tmp_path) == "rebase"
+    (tmp_path / "rebase-apply" / "applying").touch()
+    assert detect_operation(tmp_path) == "am"
 
 
 def test_repo_object_never_shows_remote_credentials(tmp_path: Path):
