@@ -18,6 +18,7 @@ from tornado import web
 
 from ..core.errors import ConfigError, IlumError, RateLimited
 from .services import IlumServices
+from .spark_sessions import OTHERS_PAGE_CAP
 
 # The one map from an error's code to the HTTP status of the answer (see docs/api.md).
 STATUS_OF_CODE = {
@@ -87,7 +88,8 @@ class StatusHandler(IlumHandler):
     @web.authenticated
     @authorized
     async def get(self) -> None:
-        await self.answer(lambda s: s.status())
+        fresh = self.get_argument("fresh", "") == "1"
+        await self.answer(lambda s: s.status(fresh_repo=fresh))
 
 
 class RepoHandler(IlumHandler):
@@ -114,7 +116,17 @@ class SparkSessionsHandler(IlumHandler):
     @web.authenticated
     @authorized
     async def get(self) -> None:
-        await self.answer(lambda s: s.spark.status())
+        if self.get_argument("others", "") != "1":
+            await self.answer(lambda s: s.spark.status())
+            return
+        start, size = self._int_argument("from", 0), self._int_argument("size", OTHERS_PAGE_CAP)
+        await self.answer(lambda s: s.spark.others(start, size))
+
+    def _int_argument(self, name: str, default: int) -> int:
+        value = self.get_argument(name, str(default))
+        if not value.isdigit():
+            raise web.HTTPError(400, f"{name} must be a whole number")
+        return int(value)
 
 
 class SparkSessionHandler(IlumHandler):

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ..core.git import Git, GitCommandError
+from .repo_problems import classify
 from .repo_status import (
     LastCommit,
     build_repo,
@@ -25,7 +26,6 @@ from .repo_status import (
     parse_remote_urls,
     pick_remote,
 )
-from .repo_problems import classify
 from .single_flight import SingleFlight
 
 STATUS_ARGS = ("status", "--porcelain=v2", "--branch", "-z", "--untracked-files=all")

@@ -81,16 +81,20 @@ class IlumServices:
     def init_state(self) -> dict[str, Any]:
         return read_state(self.config.state_path)
 
-    async def status(self) -> dict[str, Any]:
+    async def status(self, fresh_repo: bool = False) -> dict[str, Any]:
         """The panel's poll. A part that takes longer than ``status_part_wait`` is served from
         its last answer (marked ``stale``) while its work finishes in the background, so a slow
-        Livy-proxy never holds up the repository state, nor a slow repository the sessions."""
+        Livy-proxy never holds up the repository state, nor a slow repository the sessions.
+        ``fresh_repo`` (the panel saw a file saved) skips the cached repository state but still
+        joins a git run under way, so tabs that ask at once share one."""
         repo, spark = await asyncio.gather(
-            self._bounded("repo", self.repo.read()),
+            self._bounded("repo", self.repo.read(fresh=fresh_repo)),
             self._bounded(
                 "spark",
                 self.spark.status(),
-                self.spark.unanswered("no answer from the Livy-proxy yet; still waiting"),
+                self.spark.unanswered(
+                    "no answer from the Livy-proxy yet; still waiting", "waiting"
+                ),
             ),
         )
         return {

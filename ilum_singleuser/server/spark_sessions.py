@@ -2,7 +2,12 @@
 
 Many tabs polling cost one ``GET /sessions`` walk per ``ttl`` (see :mod:`.single_flight`).
 Whatever the Livy-proxy does (down, slow, 5xx, nonsense), :meth:`SparkSessions.status` answers
-``reachable: false`` with a readable ``error``; it never raises.
+``reachable: false`` with a readable ``error`` and an ``error_code`` saying which of those it
+was; it never raises.
+
+The poll carries only the user's own sessions and a count of the others: on a shared platform
+the others are most of the list (2,000 sessions are some 570 KB of JSON per poll per tab).
+:meth:`SparkSessions.others` pages through them for the panel's "Show other users' sessions".
 """
 
 from __future__ import annotations
@@ -12,12 +17,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..core.errors import LivyUnavailable, NoSession, NotYours
-from .livy_client import LivyClient, LivyError, SessionListing
+from .livy_client import LivyBadAnswer, LivyClient, LivyError, SessionListing
 from .single_flight import SingleFlight
 
 # Livy's session states after which nothing runs any more.
 FINISHED_STATES = frozenset({"error", "dead", "killed", "success"})
 _LISTING = "sessions"
+# Most other users' sessions one ``others`` page holds.
+OTHERS_PAGE_CAP = 100
 
 
 def _text(value: object) -> str | None:
@@ -72,6 +79,14 @@ def is_mine(raw: dict[str, Any], user: str, owner_conf_key: str = "") -> bool:
     )
 
 
+def problem_code(exc: LivyError) -> str:
+    """``unreachable`` when no HTTP answer came, ``error-answer`` when the Livy-proxy answered
+    with an HTTP error, ``bad-answer`` when it answered something that is no session list."""
+    if isinstance(exc, LivyBadAnswer):
+        return "bad-answer"
+    return "unreachable" if exc.status is None else "error-answer"
+
+
 def map_session(raw: dict[str, Any], user: str, owner_conf_key: str = "") -> dict[str, Any]:
     """One Livy session object as the API's Spark session."""
     app_info = raw.get("appInfo")
@@ -115,31 +130,53 @@ class SparkSessions:
 
         return await self.flight.get(_LISTING, produce, fresh=fresh)
 
-    def unanswered(self, error: str | None = None) -> dict[str, Any]:
+    def unanswered(self, error: str | None = None, error_code: str | None = None) -> dict[str, Any]:
         """The API's Spark object when the Livy-proxy gave no session list."""
         return {
             "endpoint": self.make_client().endpoint,
             "reachable": False,
             "error": error,
+            "error_code": error_code,
             "latency_ms": None,
             "total": 0,
+            "others": 0,
             "user": self.user,
             "sessions": [],
         }
 
-    async def status(self, fresh: bool = False) -> dict[str, Any]:
-        """The API's Spark object."""
+    async def _split(self) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]:
+        """The Spark object without sessions, the user's raw sessions and the others'."""
         answer = self.unanswered()
-        listing = await self._listing(fresh)
+        listing = await self._listing()
         if isinstance(listing, LivyError):
-            return {**answer, "error": str(listing)}
-        return {
+            return {**answer, "error": str(listing), "error_code": problem_code(listing)}, [], []
+        mine: list[dict[str, Any]] = []
+        others: list[dict[str, Any]] = []
+        for raw in listing.sessions:
+            (mine if is_mine(raw, self.user, self.owner_conf_key) else others).append(raw)
+        answer = {
             **answer,
             "reachable": True,
             "latency_ms": listing.latency_ms,
             "total": listing.total,
-            "sessions": [map_session(s, self.user, self.owner_conf_key) for s in listing.sessions],
+            "others": len(others),
         }
+        return answer, mine, others
+
+    async def status(self) -> dict[str, Any]:
+        """The API's Spark object: the user's sessions and how many the others have."""
+        answer, mine, _ = await self._split()
+        return {**answer, "sessions": [self._map(s) for s in mine]}
+
+    async def others(self, start: int = 0, size: int = OTHERS_PAGE_CAP) -> dict[str, Any]:
+        """The Spark object with other users' sessions ``start`` to ``start + size`` (at most
+        :data:`OTHERS_PAGE_CAP`) in ``sessions`` instead of the user's."""
+        answer, _, others = await self._split()
+        page = others[start : start + max(0, min(size, OTHERS_PAGE_CAP))]
+        return {**answer, "from": start, "sessions": [self._map(s) for s in page]}
+
+    def _map(self, raw: dict[str, Any]) -> dict[str, Any]:
+        return map_session(raw, self.user, self.owner_conf_key)
 
     async def end_session(self, session_id: int) -> dict[str, Any]:
         """End one of the user's own sessions, found through a fresh list (never a per-id read)."""

@@ -9,6 +9,7 @@ import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import parse_qsl
 
 import pytest
 from traitlets.config import Config
@@ -82,11 +83,14 @@ def jp_server_config(ilum_settings: dict[str, object]) -> Config:
 
 @pytest.fixture
 def api(jp_fetch):
-    """``await api("GET", "repo")`` -> (status, JSON body); error answers do not raise."""
+    """``await api("GET", "repo?x=1")`` -> (status, JSON body); error answers do not raise."""
 
     async def call(method: str, path: str, **kwargs):
         if method in {"POST", "PUT"}:
             kwargs.setdefault("body", b"")
+        path, _, query = path.partition("?")
+        if query:
+            kwargs["params"] = dict(parse_qsl(query))
         response = await jp_fetch(
             "ilum", "api", *path.split("/"), method=method, raise_error=False, **kwargs
         )

@@ -16,7 +16,17 @@ from ilum_singleuser.testing.livy_double import LIVY_STATES, LivyDouble
 
 from .conftest import OTHER, USER
 
-SPARK_FIELDS = {"endpoint", "reachable", "error", "latency_ms", "total", "user", "sessions"}
+SPARK_FIELDS = {
+    "endpoint",
+    "reachable",
+    "error",
+    "error_code",
+    "latency_ms",
+    "total",
+    "others",
+    "user",
+    "sessions",
+}
 SESSION_FIELDS = {
     "id",
     "name",
@@ -46,9 +56,9 @@ async def test_no_sessions(api, livy: LivyDouble):
     assert set(spark) == SPARK_FIELDS
     assert spark["endpoint"] == livy.url
     assert spark["reachable"] is True
-    assert spark["error"] is None
+    assert (spark["error"], spark["error_code"]) == (None, None)
     assert spark["latency_ms"] >= 0
-    assert (spark["total"], spark["sessions"], spark["user"]) == (0, [], USER)
+    assert (spark["total"], spark["others"], spark["sessions"], spark["user"]) == (0, 0, [], USER)
 
 
 async def test_250_sessions_are_read_across_pages_without_per_session_reads(api, livy: LivyDouble):
@@ -57,8 +67,9 @@ async def test_250_sessions_are_read_across_pages_without_per_session_reads(api,
     code, spark = await api("GET", "spark/sessions")
     assert code == 200
     assert spark["total"] == 250
-    assert [s["id"] for s in spark["sessions"]] == list(range(250))
-    assert sum(s["mine"] for s in spark["sessions"]) == 84
+    assert [s["id"] for s in spark["sessions"]] == list(range(0, 250, 3))
+    assert all(s["mine"] for s in spark["sessions"])
+    assert spark["others"] == 250 - 84
     assert [(r.method, r.path, r.query.get("from")) for r in livy.requests] == [
         ("GET", "/sessions", "0"),
         ("GET", "/sessions", "100"),
@@ -74,7 +85,10 @@ async def test_sessions_map_livy_fields_and_ownership(api, livy: LivyDouble):
     code, spark = await api("GET", "spark/sessions")
     assert code == 200
     by_id = {s["id"]: s for s in spark["sessions"]}
-    assert all(set(s) == SESSION_FIELDS for s in spark["sessions"])
+    code, others = await api("GET", "spark/sessions?others=1")
+    assert code == 200
+    by_id.update({s["id"]: s for s in others["sessions"]})
+    assert all(set(s) == SESSION_FIELDS for s in by_id.values())
     assert by_id[mine] == {
         "id": mine,
         "name": "etl",
@@ -115,7 +129,44 @@ async def test_owner_can_come_from_a_spark_conf_key(owner_conf_key, api, livy: L
     livy.add_session(owner="proxy", conf={"spark.ilum.user": OTHER})
     code, spark = await api("GET", "spark/sessions")
     assert code == 200
-    assert [s["id"] for s in spark["sessions"] if s["mine"]] == [session]
+    assert [s["id"] for s in spark["sessions"]] == [session]
+    assert spark["others"] == 1
+
+
+async def test_the_poll_carries_own_sessions_and_pages_the_others_on_request(api, livy: LivyDouble):
+    # Given 2 sessions of the user among 250 of someone else
+    mine = [livy.add_session(owner=USER)]
+    theirs = [livy.add_session(owner=OTHER, proxy_user=OTHER) for _ in range(250)]
+    mine.append(livy.add_session(proxy_user=USER))
+
+    # When the panel polls
+    code, status = await api("GET", "status")
+
+    # Then the answer holds the user's sessions and only a count of the others
+    assert code == 200
+    assert [s["id"] for s in status["spark"]["sessions"]] == mine
+    assert (status["spark"]["total"], status["spark"]["others"]) == (252, 250)
+
+    # When the others are asked for, page by page
+    code, first = await api("GET", "spark/sessions?others=1&from=0&size=40")
+    code2, last = await api("GET", "spark/sessions?others=1&from=240&size=40")
+
+    # Then each page holds other users' sessions only, in Livy's order
+    assert (code, code2) == (200, 200)
+    assert [s["id"] for s in first["sessions"]] == theirs[:40]
+    assert [s["id"] for s in last["sessions"]] == theirs[240:]
+    assert (first["from"], first["others"], last["from"]) == (0, 250, 240)
+    assert not any(s["mine"] for s in first["sessions"] + last["sessions"])
+
+    # And a page is capped however large a size is asked for
+    code, capped = await api("GET", "spark/sessions?others=1&size=100000")
+    assert (code, len(capped["sessions"])) == (200, 100)
+
+
+@pytest.mark.parametrize("query", ["others=1&from=-1", "others=1&size=ten"])
+async def test_a_bad_page_is_a_bad_request(api, query: str):
+    code, body = await api("GET", f"spark/sessions?{query}")
+    assert (code, body["code"]) == (400, "bad-request")
 
 
 async def test_every_livy_state_is_reported_with_finished_flag(api, livy: LivyDouble):
@@ -133,19 +184,22 @@ async def test_every_livy_state_is_reported_with_finished_flag(api, livy: LivyDo
 
 
 @pytest.mark.parametrize(
-    ("mode", "error"),
+    ("mode", "error", "error_code"),
     [
-        ("500", "HTTP 500: java.lang.IllegalStateException: simulated failure"),
-        ("invalid-json", "answer is not JSON"),
-        ("html", "HTTP 502: the answer is an HTML page, not Livy's JSON"),
+        ("500", "HTTP 500: java.lang.IllegalStateException: simulated failure", "error-answer"),
+        ("invalid-json", "answer is not JSON", "bad-answer"),
+        ("html", "HTTP 502: the answer is an HTML page, not Livy's JSON", "error-answer"),
     ],
 )
-async def test_failing_livy_gives_reachable_false(api, livy: LivyDouble, mode: str, error: str):
+async def test_failing_livy_gives_no_list_and_says_it_answered(
+    api, livy: LivyDouble, mode: str, error: str, error_code: str
+):
     livy.mode = mode
     code, spark = await api("GET", "spark/sessions")
     assert code == 200
     assert set(spark) == SPARK_FIELDS
     assert (spark["reachable"], spark["error"], spark["sessions"]) == (False, error, [])
+    assert spark["error_code"] == error_code
 
 
 async def test_wrongly_shaped_answer(api, livy: LivyDouble):
@@ -154,6 +208,7 @@ async def test_wrongly_shaped_answer(api, livy: LivyDouble):
     code, spark = await api("GET", "spark/sessions")
     assert code == 200
     assert (spark["reachable"], spark["error"]) == (False, "answer is not a Livy session list")
+    assert spark["error_code"] == "bad-answer"
 
 
 async def test_slow_livy_answers_within_the_timeout(api, livy: LivyDouble):
@@ -163,6 +218,7 @@ async def test_slow_livy_answers_within_the_timeout(api, livy: LivyDouble):
     assert time.monotonic() - started < 2.0  # livy_timeout is 1 s in these tests
     assert code == 200
     assert (spark["reachable"], spark["error"]) == (False, "timed out after 1 s")
+    assert spark["error_code"] == "unreachable"
 
 
 @pytest.fixture
@@ -182,6 +238,7 @@ async def test_refused_connection(refused_url: str, api):
         "connection refused",
         refused_url,
     )
+    assert spark["error_code"] == "unreachable"
 
 
 async def test_ending_own_session_works(api, livy: LivyDouble):
@@ -252,6 +309,7 @@ async def test_slow_livy_does_not_hold_up_the_status_poll(slow_livy_settings, ap
     assert first["spark"]["stale"] is True
     assert first["spark"]["reachable"] is False
     assert "still waiting" in first["spark"]["error"]
+    assert first["spark"]["error_code"] == "waiting"
 
     await asyncio.sleep(2.0)  # the Livy walk goes on in the background
     code, later = await api("GET", "status")
