@@ -79,7 +79,15 @@ def make_repository(root: Path, files: int, modified: int, untracked: int) -> Pa
 class Server:
     """A ``jupyter server`` subprocess with its own config and runtime folders."""
 
-    def __init__(self, root: Path, repo: Path, ilum: dict[str, object] | None = None) -> None:
+    def __init__(
+        self,
+        root: Path,
+        repo: Path,
+        ilum: dict[str, object] | None = None,
+        code: Path | None = None,
+    ) -> None:
+        """``ilum`` overrides IlumExtension settings; ``code`` is a checkout whose
+        ilum_singleuser the server imports instead of the installed one (a baseline)."""
         self.port = free_port()
         self.token = secrets.token_hex(16)
         self.config_dir = root / "jupyter-config"
@@ -106,6 +114,8 @@ class Server:
             "JUPYTER_RUNTIME_DIR": str(root / "runtime"),
             "HOME": str(root),
         }
+        if code is not None:
+            env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(code), env.get("PYTHONPATH")]))
         self.log = (root / "server.log").open("w")
         self.proc = subprocess.Popen(
             [
@@ -121,6 +131,7 @@ class Server:
                 "--allow-root",
             ],
             env=env,
+            cwd=root,  # not the checkout: ``-m`` would put it first on sys.path
             stdout=self.log,
             stderr=subprocess.STDOUT,
         )
