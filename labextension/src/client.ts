@@ -1,11 +1,14 @@
 import { ServerConnection } from '@jupyterlab/services';
 
 import { requestAPI } from './request';
-import type { IAutosave, IDeleteSessionReply, IRepo, IStatus } from './types';
+import type { IAutosave, IDeleteSessionReply, IRepo, ISpark, IStatus } from './types';
 
-/** What the model needs from the server: one status read. */
+/** What the model needs from the server. */
 export interface IStatusSource {
-  status(): Promise<IStatus>;
+  /** The panel's poll; `fresh` asks for the repository to be read again, not from cache. */
+  status(fresh?: boolean): Promise<IStatus>;
+  /** Other users' sessions `from` to `from + size`. */
+  otherSessions(from: number, size: number): Promise<ISpark>;
 }
 
 /** The server extension's API as the front end uses it. */
@@ -14,8 +17,15 @@ export class IlumClient implements IStatusSource {
     readonly serverSettings: ServerConnection.ISettings = ServerConnection.makeSettings()
   ) {}
 
-  status(): Promise<IStatus> {
-    return requestAPI<IStatus>('status', this.serverSettings);
+  status(fresh = false): Promise<IStatus> {
+    return requestAPI<IStatus>(fresh ? 'status?fresh=1' : 'status', this.serverSettings);
+  }
+
+  otherSessions(from: number, size: number): Promise<ISpark> {
+    return requestAPI<ISpark>(
+      `spark/sessions?others=1&from=${from}&size=${size}`,
+      this.serverSettings
+    );
   }
 
   fetchRepo(): Promise<IRepo> {

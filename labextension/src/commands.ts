@@ -10,8 +10,10 @@ import type { ILauncher } from '@jupyterlab/launcher';
 
 import { addAutosaveCommand, AUTOSAVE_NOW } from './autosave';
 import type { IlumClient } from './client';
+import { sessionEndedMessage } from './format';
 import { ilumIcon } from './icons';
 import type { IlumStatusModel } from './model';
+import { IlumApiError } from './request';
 
 /** Command ids of the extension, and the one of jupyterlab-git that it reuses. */
 export namespace CommandIDs {
@@ -50,10 +52,16 @@ export function addCommands(
 
   commands.addCommand(CommandIDs.fetch, {
     label: 'Fetch the Repository from Gitea',
+    isEnabled: () => model.fetchBlockedUntil === null,
     execute: async () => {
       try {
         model.replaceRepo(await client.fetchRepo());
       } catch (reason) {
+        // The server's rate limit is no failure: the panel disables Fetch and counts down.
+        if (reason instanceof IlumApiError && reason.code === 'rate-limited') {
+          model.blockFetch(reason.retryAfter ?? 1);
+          return;
+        }
         await showErrorMessage('Fetch failed', reason as Error);
       }
     }
@@ -81,17 +89,22 @@ export function addCommands(
       const answer = await showDialog({
         title: 'End Spark session?',
         body: `"${name}" (session ${id}) will be stopped. Its variables and cached data are lost.`,
-        buttons: [Dialog.cancelButton(), Dialog.warnButton({ label: 'End session' })]
+        buttons: [Dialog.cancelButton(), Dialog.warnButton({ label: 'End session' })],
+        defaultButton: 0 // Cancel: Enter must not end a session by accident
       });
       if (!answer.button.accept) {
         return;
       }
+      // "Ending…" only from here on: the panel asks the model, not the button's click.
+      model.setEnding(id, true);
       try {
         await client.endSession(id);
         model.removeSession(id);
-        Notification.success(`Spark session ${id} ended.`, { autoClose: 3000 });
+        Notification.success(sessionEndedMessage(name), { autoClose: 3000 });
       } catch (reason) {
         await showErrorMessage('Could not end the Spark session', reason as Error);
+      } finally {
+        model.setEnding(id, false);
       }
       await model.refresh();
     }

@@ -2,7 +2,7 @@
  * Pure presentation logic: everything the views and the status bar show that can be
  * decided without a DOM. Kept free of JupyterLab imports so Jest runs it directly.
  */
-import type { IInit, IRepo, ISpark, ISparkSession, IStatus } from './types';
+import type { IInit, IRepo, ISpark, ISparkSession, IStatus, RepoOperation } from './types';
 
 /** The colour families of the session state badge. */
 export type SessionCategory =
@@ -102,17 +102,9 @@ export function sessionKindLabel(kind: string | null): string {
   return SESSION_KIND_LABELS[kind] ?? kind;
 }
 
-/** The sessions the panel lists: the user's own, plus everybody's when asked for. */
-export function visibleSessions(spark: ISpark, showOthers: boolean): ISparkSession[] {
-  return spark.sessions.filter(s => s.mine || showOthers);
-}
-
-export function otherUsersSessionCount(spark: ISpark): number {
-  return spark.sessions.filter(s => !s.mine).length;
-}
-
-export function changedCount(repo: IRepo): number {
-  return repo.staged + repo.modified + repo.untracked + repo.conflicted;
+/** The toast after a session was ended: it names the session as the panel does. */
+export function sessionEndedMessage(name: string): string {
+  return `${name} ended`;
 }
 
 export interface ICount {
@@ -149,7 +141,13 @@ export function repoWarning(repo: IRepo): string | null {
   if (uncommitted > 0) {
     problems.push(`${plural(uncommitted, 'change')} not committed`);
   }
-  if (repo.ahead > 0) {
+  if (repo.ahead > 0 && repo.behind > 0) {
+    problems.push(
+      `both Gitea (${plural(repo.behind, 'new commit')}) and this workspace ` +
+        `(${plural(repo.ahead, 'new commit')}) have moved on: pull (merge or rebase) ` +
+        'before you push, for example with the Git panel'
+    );
+  } else if (repo.ahead > 0) {
     problems.push(`${plural(repo.ahead, 'commit')} not pushed`);
   } else if (!repo.upstream && repo.head && !repo.unborn) {
     problems.push('this branch is not pushed anywhere');
@@ -171,9 +169,30 @@ export function branchLabel(repo: IRepo): string {
   return 'unknown';
 }
 
+/** What the panel says when the Livy-proxy gave no session list, by `error_code`. */
+export function sparkProblem(spark: ISpark): string | null {
+  if (spark.reachable) {
+    return null;
+  }
+  const reason = spark.error ?? 'no reason given';
+  switch (spark.error_code) {
+    case 'error-answer':
+      return `The Livy-proxy at ${spark.endpoint} answered with an error: ${reason}`;
+    case 'bad-answer':
+      return `The Livy-proxy at ${spark.endpoint} answered something that is not a session list: ${reason}`;
+    case 'waiting':
+      return `Waiting for the first answer of the Livy-proxy at ${spark.endpoint}…`;
+    default:
+      return `The Livy-proxy at ${spark.endpoint} is unreachable: ${reason}`;
+  }
+}
+
 function sparkSummary(spark: ISpark): string {
   if (!spark.reachable) {
-    return 'Spark: unreachable';
+    if (spark.error_code === 'waiting') {
+      return 'Spark: loading…';
+    }
+    return spark.error_code === 'unreachable' ? 'Spark: unreachable' : 'Spark: error';
   }
   const active = spark.sessions.filter(s => s.mine && !s.finished);
   if (active.length === 0) {
@@ -258,6 +277,161 @@ export function initNotice(init: IInit): IInitNotice | null {
     adminHint: error?.admin_hint ?? '',
     finishedAt: init.finished_at ?? null
   };
+}
+
+/** A repository problem in plain words: what it is, whether the files are safe, what to do. */
+export interface IRepoProblem {
+  title: string;
+  safety: string;
+  next: string;
+  /** git's own text, shown behind a "Details" toggle. */
+  details: string | null;
+}
+
+const FILES_SAFE = 'Your files are safe: only git’s bookkeeping is affected.';
+
+/** The repository's problem, or null when it can be read (see `error_code` in docs/api.md). */
+export function repoProblem(repo: IRepo): IRepoProblem | null {
+  const details = repo.error;
+  if (repo.state === 'no-repo') {
+    return {
+      title: `There is no git repository in ${repo.path}.`,
+      safety: 'Your files are there, but nothing in this folder is backed up on Gitea.',
+      next: 'Restart the server from the Hub control panel so that the workspace is set up again; if it stays like this, ask your administrator.',
+      details: null
+    };
+  }
+  if (repo.state !== 'error') {
+    return null;
+  }
+  switch (repo.error_code) {
+    case 'index-corrupt':
+      return {
+        title: 'Git’s index file (.git/index) is damaged.',
+        safety: `${FILES_SAFE} What you had staged must be staged again.`,
+        next: 'In a terminal: rm .git/index && git reset (rebuilds the index from the last commit and leaves your files as they are).',
+        details
+      };
+    case 'index-missing':
+      return {
+        title: 'Git’s index file (.git/index) is missing, so git cannot tell what changed.',
+        safety: `${FILES_SAFE} What you had staged must be staged again.`,
+        next: 'In a terminal: git reset (rebuilds the index from the last commit and leaves your files as they are).',
+        details
+      };
+    case 'dubious-ownership':
+      return {
+        title: 'Git refuses this repository because another user owns its folder.',
+        safety: 'Your files are safe; git only refuses to work in the folder.',
+        next: `Ask your administrator to fix the folder’s owner, or in a terminal: git config --global --add safe.directory ${repo.path}`,
+        details
+      };
+    case 'not-a-repo':
+      return {
+        title: `${repo.path}/.git is there, but git cannot use it as a repository.`,
+        safety: 'Your files are safe, but they are not backed up on Gitea while this lasts.',
+        next: 'Restart the server from the Hub control panel; if it stays like this, ask your administrator.',
+        details
+      };
+    case 'timeout':
+      return {
+        title: 'Git took too long to read the repository.',
+        safety: 'Your files are safe; the panel tries again at the next refresh.',
+        next: 'If it keeps happening, large files or folders may need to go into .gitignore.',
+        details
+      };
+    default:
+      return {
+        title: 'Git could not read the repository.',
+        safety: 'Your files are not changed by this.',
+        next: 'Open a terminal and run git status to see what git says; ask your administrator if it is unclear.',
+        details
+      };
+  }
+}
+
+/** Plain notes about the branch: a detached HEAD, an upstream that is gone. */
+export function branchNotes(repo: IRepo): string[] {
+  const notes: string[] = [];
+  if (repo.detached && !repo.operation) {
+    notes.push(
+      'You are not on a branch (detached HEAD): new commits here belong to no branch and are easy to lose. ' +
+        'Create a branch for them (git switch -c <name>) or go back to yours (git switch main).'
+    );
+  }
+  if (repo.upstream_gone) {
+    notes.push(
+      `${repo.upstream ?? 'The upstream branch'} no longer exists on Gitea. Your commits are safe here; ` +
+        `push the branch again (git push -u origin ${repo.branch ?? 'HEAD'}) or switch to another one.`
+    );
+  }
+  return notes;
+}
+
+/** How to finish or abort an operation that waits for the user. */
+export interface IOperationHelp {
+  title: string;
+  finish: string;
+  abort: string;
+}
+
+const OPERATIONS: Record<RepoOperation, IOperationHelp> = {
+  merge: {
+    title: 'A merge is in progress.',
+    finish: 'resolve the conflicts, git add the files, then git commit',
+    abort: 'git merge --abort'
+  },
+  rebase: {
+    title: 'A rebase is in progress.',
+    finish: 'resolve the conflicts, git add the files, then git rebase --continue',
+    abort: 'git rebase --abort'
+  },
+  am: {
+    title: 'Applying patches (git am) is in progress.',
+    finish: 'resolve the conflicts, git add the files, then git am --continue',
+    abort: 'git am --abort'
+  },
+  'cherry-pick': {
+    title: 'A cherry-pick is in progress.',
+    finish: 'resolve the conflicts, git add the files, then git cherry-pick --continue',
+    abort: 'git cherry-pick --abort'
+  },
+  revert: {
+    title: 'A revert is in progress.',
+    finish: 'resolve the conflicts, git add the files, then git revert --continue',
+    abort: 'git revert --abort'
+  },
+  bisect: {
+    title: 'A bisect is in progress.',
+    finish: 'mark commits with git bisect good or git bisect bad until git names the culprit',
+    abort: 'git bisect reset'
+  }
+};
+
+export function operationHelp(operation: RepoOperation | null): IOperationHelp | null {
+  return operation ? (OPERATIONS[operation] ?? null) : null;
+}
+
+/** The conflicted paths the server listed (all of them unless the list was cut). */
+export function conflictedPaths(repo: IRepo): string[] {
+  return repo.changes.filter(c => c.kind === 'conflicted').map(c => c.path);
+}
+
+/** A countdown that visibly counts down: "28 s", "4 min 05 s". */
+export function formatCountdown(seconds: number): string {
+  const whole = Math.max(0, Math.ceil(seconds));
+  if (whole < 60) {
+    return `${whole} s`;
+  }
+  return `${Math.floor(whole / 60)} min ${String(whole % 60).padStart(2, '0')} s`;
+}
+
+/** Whole seconds left until `until`, or 0 once it passed. */
+export function secondsLeft(until: Date | null, now: Date): number {
+  if (!until) {
+    return 0;
+  }
+  return Math.max(0, Math.ceil((until.getTime() - now.getTime()) / 1000));
 }
 
 /** Seconds as the panel words a retry delay. */

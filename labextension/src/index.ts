@@ -9,6 +9,7 @@ import { IlumClient } from './client';
 import { addCommands, addLauncherAndPaletteItems, CommandIDs, PANEL_ID } from './commands';
 import { IlumStatusModel } from './model';
 import { IlumPanel } from './panel';
+import { refreshOnChanges } from './liveRefresh';
 import { IlumStatusItem } from './statusbar';
 
 const PLUGIN_PREFIX = '@ilum/singleuser';
@@ -93,4 +94,14 @@ const statusBarPlugin: JupyterFrontEndPlugin<void> = {
   }
 };
 
-export default [modelPlugin, panelPlugin, statusBarPlugin];
+const liveRefreshPlugin: JupyterFrontEndPlugin<void> = {
+  id: `${PLUGIN_PREFIX}:live-refresh`,
+  description: 'Refreshes the Ilum status when a file is saved or jupyterlab-git acts.',
+  autoStart: true,
+  requires: [IIlumStatus],
+  activate: (app: JupyterFrontEnd, ilum: IIlumStatus): void => {
+    void refreshOnChanges(app, ilum.model);
+  }
+};
+
+export default [modelPlugin, panelPlugin, statusBarPlugin, liveRefreshPlugin];

@@ -4,10 +4,13 @@ import { ISignal, Signal } from '@lumino/signaling';
 
 import type { IStatusSource } from './client';
 import { summaryLine } from './format';
-import type { IRepo, IStatus } from './types';
+import type { IRepo, ISparkSession, IStatus } from './types';
 
 /** Longest wait between two status reads while the server keeps failing. */
 export const DEFAULT_MAX_INTERVAL_MS = 5 * 60 * 1000;
+
+/** Most other users' sessions the panel lists (the server caps a page at 100). */
+export const OTHERS_SHOWN = 100;
 
 /**
  * The one status model of the page: polls `GET ilum/api/status`, backs off while the
@@ -48,9 +51,35 @@ export class IlumStatusModel implements IDisposable {
     return this._lastUpdated;
   }
 
-  /** Milliseconds until the next attempt after a failed read (grows with back-off). */
+  /** Milliseconds between the last failed read and the next attempt (grows with back-off). */
   get retryInMs(): number | null {
     return this._error === null ? null : this._poll.state.interval;
+  }
+
+  /** When the next attempt after a failed read is due, or null after a success. */
+  get nextTryAt(): Date | null {
+    return this._error === null ? null : this._nextTryAt;
+  }
+
+  /** Until when the server refuses another fetch (its rate limit), or null. */
+  get fetchBlockedUntil(): Date | null {
+    const until = this._fetchBlockedUntil;
+    return until && until.getTime() > this._now().getTime() ? until : null;
+  }
+
+  /** Whether other users' sessions are asked for (the panel's "Show other users' sessions"). */
+  get showOthers(): boolean {
+    return this._showOthers;
+  }
+
+  /** Other users' sessions (at most {@link OTHERS_SHOWN}) while `showOthers` is on. */
+  get otherSessions(): ISparkSession[] | null {
+    return this._showOthers ? this._others : null;
+  }
+
+  /** Whether ending this session was confirmed and is under way. */
+  isEnding(id: number): boolean {
+    return this._ending.has(id);
   }
 
   get intervalMs(): number {
@@ -74,10 +103,41 @@ export class IlumStatusModel implements IDisposable {
     this._poll.frequency = IlumStatusModel.frequency(intervalMs, maxIntervalMs);
   }
 
-  /** Read the status now and resolve once the read is done (it never rejects). */
-  async refresh(): Promise<void> {
+  /**
+   * Read the status now and resolve once the read is done (it never rejects). `fresh` asks
+   * the server to read the repository again instead of serving its cached state (a file was
+   * saved); the server still shares one git run between tabs that ask at once.
+   */
+  async refresh(fresh = false): Promise<void> {
+    this._fresh = this._fresh || fresh;
     await this._poll.refresh();
     await this._poll.tick;
+  }
+
+  /** The server refused a fetch for `seconds`: views disable Fetch and count down. */
+  blockFetch(seconds: number): void {
+    this._fetchBlockedUntil = new Date(this._now().getTime() + seconds * 1000);
+    this._changed.emit();
+  }
+
+  /** Ask for other users' sessions with every read, or stop. */
+  async setShowOthers(show: boolean): Promise<void> {
+    this._showOthers = show;
+    this._others = null;
+    this._changed.emit();
+    if (show) {
+      await this.refresh();
+    }
+  }
+
+  /** Mark a confirmed "End session" as under way, or done. */
+  setEnding(id: number, ending: boolean): void {
+    if (ending) {
+      this._ending.add(id);
+    } else {
+      this._ending.delete(id);
+    }
+    this._changed.emit();
   }
 
   /** Show a repository state that an action (such as a fetch) just returned. */
@@ -111,8 +171,15 @@ export class IlumStatusModel implements IDisposable {
   }
 
   private async _read(): Promise<void> {
+    const fresh = this._fresh;
+    this._fresh = false;
     try {
-      this._status = await this._source.status();
+      this._status = await this._source.status(fresh);
+      if (this._showOthers && this._status.spark.others > 0) {
+        this._others = (await this._source.otherSessions(0, OTHERS_SHOWN)).sessions;
+      } else {
+        this._others = [];
+      }
       this._error = null;
       this._lastUpdated = this._now();
     } catch (reason) {
@@ -123,6 +190,9 @@ export class IlumStatusModel implements IDisposable {
   }
 
   private _onTicked(_: Poll, state: Poll['state']): void {
+    if (state.phase === 'rejected') {
+      this._nextTryAt = new Date(this._now().getTime() + state.interval);
+    }
     if (state.phase === 'resolved' || state.phase === 'rejected') {
       this._changed.emit();
     }
@@ -134,6 +204,12 @@ export class IlumStatusModel implements IDisposable {
   private _status: IStatus | null = null;
   private _error: string | null = null;
   private _lastUpdated: Date | null = null;
+  private _nextTryAt: Date | null = null;
+  private _fetchBlockedUntil: Date | null = null;
+  private _fresh = false;
+  private _showOthers = false;
+  private _others: ISparkSession[] | null = null;
+  private _ending = new Set<number>();
   private _changed = new Signal<this, void>(this);
 }
 

@@ -8,19 +8,23 @@ import { autosaveNote } from './autosaveText';
 import { CommandIDs, PANEL_ID } from './commands';
 import {
   branchLabel,
+  branchNotes,
+  conflictedPaths,
   formatAge,
   formatAgo,
-  formatDelay,
+  formatCountdown,
   initNotice,
-  otherUsersSessionCount,
+  operationHelp,
   repoCounts,
+  repoProblem,
   repoWarning,
+  secondsLeft,
   sessionKindLabel,
   sessionTitle,
   shortSha,
+  sparkProblem,
   stateBadgeClass,
-  stateLabel,
-  visibleSessions
+  stateLabel
 } from './format';
 import { ilumIcon } from './icons';
 import type { IlumStatusModel } from './model';
@@ -72,9 +76,26 @@ interface IViewProps {
   commands: CommandRegistry;
 }
 
+/** jupyterlab's document manager command that opens a file in an editor tab. */
+const OPEN_FILE = 'docmanager:open';
+
+/** Re-render every second while `active`, so that countdowns count down. */
+function useTicker(active: boolean): void {
+  const [, setTick] = React.useState(0);
+  React.useEffect(() => {
+    if (!active) {
+      return;
+    }
+    const timer = window.setInterval(() => setTick(tick => tick + 1), 1000);
+    return () => window.clearInterval(timer);
+  }, [active]);
+}
+
 function PanelView({ model, commands }: IViewProps): JSX.Element {
   const status = model.status;
   const now = model.now();
+  const retryIn = secondsLeft(model.nextTryAt, now);
+  useTicker(model.nextTryAt !== null || model.fetchBlockedUntil !== null);
   return (
     <div className="jp-IlumPanel-content">
       {/* Not <header>: that would be a second banner landmark in the page. */}
@@ -85,14 +106,26 @@ function PanelView({ model, commands }: IViewProps): JSX.Element {
       {model.error !== null && (
         <p className="jp-IlumPanel-problem" role="alert" data-ilum="server-error">
           Cannot read the status from the Jupyter server: {model.error}
-          {model.retryInMs !== null && ` (next try in ${formatDelay(model.retryInMs)})`}
+          {retryIn > 0 && (
+            <span data-ilum="server-error-retry">
+              {` (next try in ${formatCountdown(retryIn)})`}
+            </span>
+          )}
         </p>
       )}
       {status === null && model.error === null && <p className="jp-IlumPanel-muted">Loading…</p>}
       {status !== null && <InitNotice init={status.init} now={now} />}
-      {status !== null && <SparkSection spark={status.spark} commands={commands} now={now} />}
       {status !== null && (
-        <RepoSection repo={status.repo} autosave={status.autosave} commands={commands} now={now} />
+        <SparkSection spark={status.spark} model={model} commands={commands} now={now} />
+      )}
+      {status !== null && (
+        <RepoSection
+          repo={status.repo}
+          autosave={status.autosave}
+          model={model}
+          commands={commands}
+          now={now}
+        />
       )}
       {status !== null && <AutosaveSection status={status} commands={commands} now={now} />}
     </div>
@@ -107,6 +140,8 @@ interface IActionButtonProps {
   args?: Record<string, string | number>;
   ariaLabel?: string;
   className?: string;
+  /** When set, the button shows this and does nothing (e.g. a countdown). */
+  blockedLabel?: string | null;
 }
 
 /** A labelled button that runs a command and is disabled while the command runs. */
@@ -119,8 +154,9 @@ function ActionButton(props: IActionButtonProps): JSX.Element {
     },
     []
   );
+  const blocked = props.blockedLabel ?? null;
   const onClick = async (): Promise<void> => {
-    if (running) {
+    if (running || blocked !== null) {
       return;
     }
     setRunning(true);
@@ -141,10 +177,10 @@ function ActionButton(props: IActionButtonProps): JSX.Element {
       aria-label={props.ariaLabel ?? props.label}
       // Not `disabled`: a disabled button drops the focus, and a dialog the command opens could
       // not hand it back.
-      aria-disabled={running}
+      aria-disabled={running || blocked !== null}
       onClick={() => void onClick()}
     >
-      {running ? (props.busyLabel ?? `${props.label}…`) : props.label}
+      {blocked ?? (running ? (props.busyLabel ?? `${props.label}…`) : props.label)}
     </button>
   );
 }
@@ -180,14 +216,16 @@ function InitNotice({ init, now }: { init: IInit; now: Date }): JSX.Element | nu
 
 interface ISparkProps {
   spark: ISpark;
+  model: IlumStatusModel;
   commands: CommandRegistry;
   now: Date;
 }
 
-function SparkSection({ spark, commands, now }: ISparkProps): JSX.Element {
-  const [showOthers, setShowOthers] = React.useState(false);
-  const sessions = visibleSessions(spark, showOthers);
-  const others = otherUsersSessionCount(spark);
+function SparkSection({ spark, model, commands, now }: ISparkProps): JSX.Element {
+  const showOthers = model.showOthers;
+  const others = model.otherSessions ?? [];
+  const sessions = [...spark.sessions, ...others];
+  const problem = sparkProblem(spark);
   const heading = React.useRef<HTMLHeadingElement>(null);
   const focusHeading = React.useCallback(() => heading.current?.focus(), []);
   return (
@@ -195,9 +233,9 @@ function SparkSection({ spark, commands, now }: ISparkProps): JSX.Element {
       <h3 id="jp-IlumSpark-heading" className="jp-IlumSection-title" tabIndex={-1} ref={heading}>
         Spark sessions
       </h3>
-      {!spark.reachable && (
-        <p className="jp-IlumPanel-problem" data-ilum="spark-unreachable">
-          The Livy-proxy at {spark.endpoint} is unreachable: {spark.error ?? 'no answer'}
+      {problem && (
+        <p className="jp-IlumPanel-problem" data-ilum="spark-problem">
+          {problem}
         </p>
       )}
       {spark.reachable && sessions.length === 0 && (
@@ -212,6 +250,7 @@ function SparkSection({ spark, commands, now }: ISparkProps): JSX.Element {
             <SessionItem
               key={session.id}
               session={session}
+              ending={model.isEnding(session.id)}
               commands={commands}
               now={now}
               onFocusLost={focusHeading}
@@ -219,15 +258,20 @@ function SparkSection({ spark, commands, now }: ISparkProps): JSX.Element {
           ))}
         </ul>
       )}
-      {others > 0 && (
+      {showOthers && spark.others > others.length && others.length > 0 && (
+        <p className="jp-IlumPanel-muted" data-ilum="others-capped">
+          {`Showing ${others.length} of ${spark.others} sessions of other users.`}
+        </p>
+      )}
+      {spark.others > 0 && (
         <label className="jp-IlumPanel-toggle">
           <input
             type="checkbox"
             checked={showOthers}
-            onChange={event => setShowOthers(event.currentTarget.checked)}
+            onChange={event => void model.setShowOthers(event.currentTarget.checked)}
             data-ilum="show-others"
           />
-          {`Show other users' sessions (${others})`}
+          {`Show other users' sessions (${spark.others})`}
         </label>
       )}
     </section>
@@ -236,13 +280,20 @@ function SparkSection({ spark, commands, now }: ISparkProps): JSX.Element {
 
 interface ISessionItemProps {
   session: ISparkSession;
+  ending: boolean;
   commands: CommandRegistry;
   now: Date;
   /** Called when the item goes away (the session ended) while it holds the focus. */
   onFocusLost: () => void;
 }
 
-function SessionItem({ session, commands, now, onFocusLost }: ISessionItemProps): JSX.Element {
+function SessionItem({
+  session,
+  ending,
+  commands,
+  now,
+  onFocusLost
+}: ISessionItemProps): JSX.Element {
   const title = sessionTitle(session);
   const age = formatAge(session.started_at, now);
   const details = [sessionKindLabel(session.kind), `#${session.id}`];
@@ -302,7 +353,9 @@ function SessionItem({ session, commands, now, onFocusLost }: ISessionItemProps)
             command={CommandIDs.endSession}
             args={{ id: session.id, name: title }}
             label="End session"
-            busyLabel="Ending…"
+            // The dialog is still open while the command runs: "Ending…" only once confirmed.
+            busyLabel="End session"
+            blockedLabel={ending ? 'Ending…' : null}
             ariaLabel={`End session ${title}`}
             className="jp-IlumButton-warn"
           />
@@ -315,39 +368,40 @@ function SessionItem({ session, commands, now, onFocusLost }: ISessionItemProps)
 interface IRepoProps {
   repo: IRepo;
   autosave?: IAutosave;
+  model: IlumStatusModel;
   commands: CommandRegistry;
   now: Date;
 }
 
-function RepoSection({ repo, autosave, commands, now }: IRepoProps): JSX.Element {
+function RepoSection({ repo, autosave, model, commands, now }: IRepoProps): JSX.Element {
+  const problem = repoProblem(repo);
   return (
     <section className="jp-IlumSection" aria-labelledby="jp-IlumRepo-heading" data-ilum="repo">
       <h3 id="jp-IlumRepo-heading" className="jp-IlumSection-title">
         Repository
       </h3>
-      {repo.state === 'no-repo' && (
-        <p className="jp-IlumPanel-problem" data-ilum="repo-missing">
-          No git repository in {repo.path}.
-        </p>
+      {problem && (
+        <div className="jp-IlumRepo-problem" role="alert" data-ilum="repo-problem">
+          <p className="jp-IlumPanel-problem" data-ilum="repo-problem-title">
+            {problem.title}
+          </p>
+          <p data-ilum="repo-problem-safety">{problem.safety}</p>
+          <p>
+            <strong>What to do:</strong> <span data-ilum="repo-problem-next">{problem.next}</span>
+          </p>
+          {problem.details && (
+            <details data-ilum="repo-problem-details">
+              <summary>Details</summary>
+              <pre className="jp-IlumRepo-details">{problem.details}</pre>
+            </details>
+          )}
+        </div>
       )}
-      {repo.state === 'error' && (
-        <p className="jp-IlumPanel-problem" data-ilum="repo-error">
-          Cannot read the repository: {repo.error ?? 'unknown error'}
-        </p>
-      )}
-      {repo.state !== 'no-repo' && repo.state !== 'error' && (
-        <RepoDetails repo={repo} autosave={autosave} now={now} />
+      {problem === null && (
+        <RepoDetails repo={repo} autosave={autosave} commands={commands} now={now} />
       )}
       <div className="jp-IlumPanel-buttons">
-        {repo.state !== 'no-repo' && (
-          <ActionButton
-            commands={commands}
-            command={CommandIDs.fetch}
-            label="Fetch"
-            busyLabel="Fetching…"
-            ariaLabel="Fetch from Gitea"
-          />
-        )}
+        {repo.state !== 'no-repo' && <FetchButton model={model} commands={commands} now={now} />}
         {repo.web_url && (
           <ActionButton commands={commands} command={CommandIDs.openGitea} label="Open in Gitea" />
         )}
@@ -364,8 +418,84 @@ function RepoSection({ repo, autosave, commands, now }: IRepoProps): JSX.Element
   );
 }
 
-function RepoDetails(props: { repo: IRepo; autosave?: IAutosave; now: Date }): JSX.Element {
-  const { repo, now } = props;
+/** Fetch, disabled with a countdown while the server's rate limit holds. */
+function FetchButton({
+  model,
+  commands,
+  now
+}: {
+  model: IlumStatusModel;
+  commands: CommandRegistry;
+  now: Date;
+}): JSX.Element {
+  const wait = secondsLeft(model.fetchBlockedUntil, now);
+  return (
+    <ActionButton
+      commands={commands}
+      command={CommandIDs.fetch}
+      label="Fetch"
+      busyLabel="Fetching…"
+      blockedLabel={wait > 0 ? `Fetch (${wait} s)` : null}
+      ariaLabel={wait > 0 ? `Fetch from Gitea: possible again in ${wait} s` : 'Fetch from Gitea'}
+    />
+  );
+}
+
+/** The operation waiting for the user, the conflicted files (a click opens one), and how to go on. */
+function OperationNotice({
+  repo,
+  commands
+}: {
+  repo: IRepo;
+  commands: CommandRegistry;
+}): JSX.Element | null {
+  const help = operationHelp(repo.operation);
+  const conflicts = conflictedPaths(repo);
+  if (!help && conflicts.length === 0) {
+    return null;
+  }
+  return (
+    <div className="jp-IlumOperation" data-ilum="operation">
+      {help && <p className="jp-IlumPanel-problem">{help.title}</p>}
+      {conflicts.length > 0 && (
+        <>
+          <p>Files with conflicts:</p>
+          <ul className="jp-IlumConflicts" data-ilum="conflicts">
+            {conflicts.map(path => (
+              <li key={path}>
+                <button
+                  type="button"
+                  className="jp-IlumLink"
+                  title={`Open ${path}`}
+                  data-ilum="conflict-file"
+                  onClick={() => void commands.execute(OPEN_FILE, { path })}
+                >
+                  {path}
+                </button>
+              </li>
+            ))}
+          </ul>
+        </>
+      )}
+      {help && (
+        <>
+          <p data-ilum="operation-finish">To finish: {help.finish}.</p>
+          <p data-ilum="operation-abort">
+            To give up and go back to where you were: <code>{help.abort}</code>
+          </p>
+        </>
+      )}
+    </div>
+  );
+}
+
+function RepoDetails(props: {
+  repo: IRepo;
+  autosave?: IAutosave;
+  commands: CommandRegistry;
+  now: Date;
+}): JSX.Element {
+  const { repo, commands, now } = props;
   const warning = repoWarning(repo);
   const saved = warning ? autosaveNote(props.autosave) : null;
   const commit = repo.last_commit;
@@ -379,6 +509,12 @@ function RepoDetails(props: { repo: IRepo; autosave?: IAutosave; now: Date }): J
           <span className="jp-IlumPanel-problem"> ({repo.operation} in progress)</span>
         )}
       </p>
+      <OperationNotice repo={repo} commands={commands} />
+      {branchNotes(repo).map(note => (
+        <p key={note} className="jp-IlumWarning" data-ilum="branch-note">
+          {note}
+        </p>
+      ))}
       <dl className="jp-IlumCounts">
         {repoCounts(repo).map(count => (
           <div

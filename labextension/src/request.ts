@@ -1,15 +1,27 @@
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 
-import { apiErrorMessage } from './apiError';
+import { apiErrorInfo, IApiErrorInfo } from './apiError';
 
 /** The server extension's namespace under the server's base URL. */
 export const API_NAMESPACE = 'ilum/api';
 
+/** A non-2xx answer of the API: its message, plus its stable `code` and `retryAfter`. */
+export class IlumApiError extends ServerConnection.ResponseError {
+  constructor(response: Response, info: IApiErrorInfo) {
+    super(response, info.message);
+    this.code = info.code;
+    this.retryAfter = info.retryAfter;
+  }
+
+  readonly code: string | null;
+  readonly retryAfter: number | null;
+}
+
 /**
  * One request to the server extension. `ServerConnection.makeRequest` adds the token and
- * the XSRF header; a non-2xx answer becomes a `ServerConnection.ResponseError` whose
- * message is the API's own `message` field.
+ * the XSRF header; a non-2xx answer becomes an {@link IlumApiError} whose message is the
+ * API's own `message` field.
  */
 export async function requestAPI<T>(
   endpoint: string,
@@ -25,9 +37,10 @@ export async function requestAPI<T>(
   }
   const body = await response.text();
   if (!response.ok) {
-    throw new ServerConnection.ResponseError(
+    const retryAfter = response.headers.get('Retry-After');
+    throw new IlumApiError(
       response,
-      apiErrorMessage(response.status, response.statusText, body)
+      apiErrorInfo(response.status, response.statusText, body, retryAfter)
     );
   }
   try {

@@ -1,11 +1,26 @@
 /**
- * The JSON the server extension answers under `ilum/api/` (see docs/api-contract).
+ * The JSON the server extension answers under `ilum/api/` (see docs/api.md).
  */
 
 export type RepoState =
   'clean' | 'dirty' | 'ahead' | 'behind' | 'diverged' | 'conflicted' | 'no-repo' | 'error';
 
 export type ChangeKind = 'staged' | 'modified' | 'untracked' | 'conflicted';
+
+/** Why the repository cannot be read (`error_code` when `state` is `error`). */
+export type RepoProblemCode =
+  | 'index-corrupt'
+  | 'index-missing'
+  | 'dubious-ownership'
+  | 'not-a-repo'
+  | 'timeout'
+  | 'unexpected-output'
+  | 'git';
+
+export type RepoOperation = 'merge' | 'rebase' | 'am' | 'cherry-pick' | 'revert' | 'bisect';
+
+/** Why the Livy-proxy gave no session list (`error_code` when `reachable` is false). */
+export type SparkProblemCode = 'unreachable' | 'error-answer' | 'bad-answer' | 'waiting';
 
 export interface ICommitInfo {
   sha: string;
@@ -19,9 +34,10 @@ export interface IRepo {
   branch: string | null;
   detached: boolean;
   unborn: boolean;
-  operation: 'merge' | 'rebase' | 'cherry-pick' | 'revert' | null;
+  operation: RepoOperation | null;
   head: string | null;
   upstream: string | null;
+  upstream_gone: boolean;
   ahead: number;
   behind: number;
   staged: number;
@@ -36,6 +52,9 @@ export interface IRepo {
   web_url: string | null;
   path: string;
   error: string | null;
+  error_code: RepoProblemCode | null;
+  /** Set by `GET status` when this part is its previous answer (the new one is late). */
+  stale?: boolean;
 }
 
 export interface ISparkSession {
@@ -58,10 +77,19 @@ export interface ISpark {
   endpoint: string;
   reachable: boolean;
   error: string | null;
+  error_code: SparkProblemCode | null;
   latency_ms: number | null;
+  /** Livy's count of all sessions. */
   total: number;
+  /** How many sessions belong to other users (their list is asked for separately). */
+  others: number;
   user: string;
+  /** The user's sessions; other users' ones in an `others=1` answer. */
   sessions: ISparkSession[];
+  /** The first other session's index, in an `others=1` answer. */
+  from?: number;
+  /** Set by `GET status` when this part is its previous answer (the new one is late). */
+  stale?: boolean;
 }
 
 export interface IInitError {

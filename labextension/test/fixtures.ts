@@ -9,6 +9,7 @@ export function repo(overrides: Partial<IRepo> = {}): IRepo {
     operation: null,
     head: '0123456789abcdef0123456789abcdef01234567',
     upstream: 'origin/main',
+    upstream_gone: false,
     ahead: 0,
     behind: 0,
     staged: 0,
@@ -28,6 +29,7 @@ export function repo(overrides: Partial<IRepo> = {}): IRepo {
     web_url: 'http://gitea/org/repo',
     path: '/home/jovyan',
     error: null,
+    error_code: null,
     ...overrides
   };
 }
@@ -54,8 +56,10 @@ export function spark(overrides: Partial<ISpark> = {}): ISpark {
     endpoint: 'http://ilum-core:9888',
     reachable: true,
     error: null,
+    error_code: null,
     latency_ms: 3,
     total: 0,
+    others: 0,
     user: 'jane',
     sessions: [],
     ...overrides

@@ -3,18 +3,24 @@ import {
   branchLabel,
   formatAge,
   formatAgo,
+  formatCountdown,
   formatDelay,
+  branchNotes,
+  conflictedPaths,
   initNotice,
-  otherUsersSessionCount,
+  operationHelp,
   repoCounts,
+  repoProblem,
   repoWarning,
+  secondsLeft,
   sessionCategory,
+  sessionEndedMessage,
   sessionTitle,
   shortSha,
+  sparkProblem,
   stateBadgeClass,
   stateLabel,
-  summaryLine,
-  visibleSessions
+  summaryLine
 } from '../src/format';
 import { repo, session, spark, status } from './fixtures';
 
@@ -75,23 +81,114 @@ describe('ages', () => {
     expect(formatAgo('2024-05-02T12:00:00Z', NOW)).toBe('just now');
     expect(formatAgo(null, NOW)).toBeNull();
   });
+});
 
+describe('spark problems', () => {
+  const endpoint = 'http://ilum-core:9888';
+
+  it('tells a proxy that answered an error from one that is unreachable', () => {
+    const answered = spark({
+      reachable: false,
+      error: 'HTTP 500: boom',
+      error_code: 'error-answer'
+    });
+    expect(sparkProblem(answered)).toBe(
+      `The Livy-proxy at ${endpoint} answered with an error: HTTP 500: boom`
+    );
+    const down = spark({
+      reachable: false,
+      error: 'connection refused',
+      error_code: 'unreachable'
+    });
+    expect(sparkProblem(down)).toBe(
+      `The Livy-proxy at ${endpoint} is unreachable: connection refused`
+    );
+    expect(summaryLine(status({ spark: answered }), null)).toBe('Spark: error · Git: up to date');
+  });
+
+  it('names nonsense and the first wait, and nothing when the list came', () => {
+    const bad = spark({ reachable: false, error: 'answer is not JSON', error_code: 'bad-answer' });
+    expect(sparkProblem(bad)).toContain('answered something that is not a session list');
+    const waiting = spark({ reachable: false, error: 'still waiting', error_code: 'waiting' });
+    expect(sparkProblem(waiting)).toBe(
+      `Waiting for the first answer of the Livy-proxy at ${endpoint}…`
+    );
+    expect(sparkProblem(spark())).toBeNull();
+  });
+
+  it('names the ended session as the panel does', () => {
+    expect(sessionEndedMessage('etl-job')).toBe('etl-job ended');
+  });
+});
+
+describe('countdowns', () => {
   it('words retry delays in seconds, then minutes', () => {
     expect(formatDelay(200)).toBe('1 s');
     expect(formatDelay(20_000)).toBe('20 s');
     expect(formatDelay(300_000)).toBe('5 min');
   });
-});
 
-describe('sessions shown', () => {
-  const mixed = spark({
-    sessions: [session({ id: 1 }), session({ id: 2, mine: false, owner: 'bob' })]
+  it('shows seconds, also past a minute, so that it visibly counts down', () => {
+    expect(formatCountdown(28)).toBe('28 s');
+    expect(formatCountdown(245)).toBe('4 min 05 s');
   });
 
-  it('hides other users sessions unless asked for', () => {
-    expect(visibleSessions(mixed, false).map(s => s.id)).toEqual([1]);
-    expect(visibleSessions(mixed, true).map(s => s.id)).toEqual([1, 2]);
-    expect(otherUsersSessionCount(mixed)).toBe(1);
+  it('counts whole seconds down to zero', () => {
+    expect(secondsLeft(new Date(NOW.getTime() + 7200), NOW)).toBe(8);
+    expect(secondsLeft(new Date(NOW.getTime() - 1000), NOW)).toBe(0);
+    expect(secondsLeft(null, NOW)).toBe(0);
+  });
+});
+
+describe('repository problems in plain words', () => {
+  it.each([
+    ['index-corrupt', 'damaged', 'rm .git/index && git reset'],
+    ['index-missing', 'missing', 'git reset'],
+    ['dubious-ownership', 'another user owns', 'safe.directory /home/jovyan'],
+    ['not-a-repo', 'cannot use it', 'Restart the server'],
+    ['timeout', 'too long', '.gitignore'],
+    ['git', 'could not read', 'git status']
+  ] as const)('%s says what it is, that files are safe, and what to do', (code, what, next) => {
+    const problem = repoProblem(
+      repo({ state: 'error', error: 'fatal: git said so', error_code: code })
+    );
+    expect(problem?.title).toContain(what);
+    expect(problem?.safety).toMatch(/files are (safe|not changed)/);
+    expect(problem?.next).toContain(next);
+    expect(problem?.details).toBe('fatal: git said so');
+  });
+
+  it('explains a missing repository and says nothing about a readable one', () => {
+    expect(repoProblem(repo({ state: 'no-repo' }))?.title).toBe(
+      'There is no git repository in /home/jovyan.'
+    );
+    expect(repoProblem(repo({ state: 'dirty', modified: 1 }))).toBeNull();
+  });
+
+  it('explains a detached HEAD and an upstream that is gone', () => {
+    const notes = branchNotes(
+      repo({ branch: null, detached: true, upstream: 'origin/topic', upstream_gone: true })
+    );
+    expect(notes[0]).toContain('detached HEAD');
+    expect(notes[1]).toContain('origin/topic no longer exists on Gitea');
+    expect(branchNotes(repo())).toEqual([]);
+  });
+
+  it('says how to finish or abort each operation', () => {
+    expect(operationHelp('merge')?.abort).toBe('git merge --abort');
+    expect(operationHelp('rebase')?.finish).toContain('git rebase --continue');
+    expect(operationHelp('cherry-pick')?.abort).toBe('git cherry-pick --abort');
+    expect(operationHelp(null)).toBeNull();
+  });
+
+  it('lists the conflicted files', () => {
+    const r = repo({
+      changes: [
+        { path: 'a.ipynb', kind: 'conflicted' },
+        { path: 'b.py', kind: 'modified' }
+      ]
+    });
+    expect(conflictedPaths(r)).toEqual(['a.ipynb']);
   });
 });
 
@@ -116,6 +213,14 @@ describe('repository', () => {
     const warning = repoWarning(repo({ state: 'dirty', modified: 2, untracked: 1, ahead: 1 }));
     expect(warning).toBe(`3 changes not committed, 1 commit not pushed. ${BACKUP_NOTE}`);
     expect(warning).toContain('Only pushed work is backed up on Gitea.');
+  });
+
+  it('says that a diverged branch needs a pull before a push', () => {
+    const warning = repoWarning(repo({ state: 'diverged', ahead: 1, behind: 1 }));
+    expect(warning).toBe(
+      'Both Gitea (1 new commit) and this workspace (1 new commit) have moved on: pull ' +
+        `(merge or rebase) before you push, for example with the Git panel. ${BACKUP_NOTE}`
+    );
   });
 
   it('warns about conflicts first', () => {
@@ -168,7 +273,10 @@ describe('status bar summary', () => {
 
   it('names an unreachable Livy-proxy and an empty one', () => {
     expect(
-      summaryLine(status({ spark: spark({ reachable: false, error: 'refused' }) }), null)
+      summaryLine(
+        status({ spark: spark({ reachable: false, error: 'refused', error_code: 'unreachable' }) }),
+        null
+      )
     ).toBe('Spark: unreachable · Git: up to date');
     expect(summaryLine(status(), null)).toBe('Spark: no sessions · Git: up to date');
   });

@@ -1,16 +1,27 @@
 import type { IStatusSource } from '../src/client';
 import { IlumStatusModel } from '../src/model';
-import type { IStatus } from '../src/types';
+import type { ISpark, IStatus } from '../src/types';
 import { repo, session, spark, status } from './fixtures';
 
 /** A status source that answers from a queue of results, recording every call. */
 class ScriptedSource implements IStatusSource {
   calls = 0;
-  constructor(private readonly _answers: (IStatus | Error)[]) {}
+  freshCalls = 0;
+  otherPages: [number, number][] = [];
+  constructor(
+    private readonly _answers: (IStatus | Error)[],
+    private readonly _others: ISpark = spark()
+  ) {}
 
-  async status(): Promise<IStatus> {
+  async otherSessions(from: number, size: number): Promise<ISpark> {
+    this.otherPages.push([from, size]);
+    return this._others;
+  }
+
+  async status(fresh = false): Promise<IStatus> {
     const answer = this._answers[Math.min(this.calls, this._answers.length - 1)];
     this.calls += 1;
+    this.freshCalls += fresh ? 1 : 0;
     if (answer instanceof Error) {
       throw answer;
     }
@@ -130,6 +141,66 @@ describe('IlumStatusModel', () => {
     expect(model.status?.spark.sessions.map(s => s.id)).toEqual([2]);
     expect(changes).toBe(1);
     expect(answer.spark.sessions).toHaveLength(2);
+  });
+
+  it('asks for a fresh repository state only when told to', async () => {
+    const source = new ScriptedSource([status()]);
+    const model = makeModel(source);
+    await model.refresh();
+    await model.refresh(true);
+    await model.refresh();
+    expect([source.calls, source.freshCalls]).toEqual([3, 1]);
+  });
+
+  it('asks for other users sessions only while they are shown', async () => {
+    const theirs = session({ id: 7, mine: false, owner: 'bob' });
+    const answer = status({ spark: spark({ total: 2, others: 1, sessions: [session()] }) });
+    const source = new ScriptedSource([answer], spark({ others: 1, sessions: [theirs] }));
+    const model = makeModel(source);
+    await model.refresh();
+    expect(source.otherPages).toEqual([]);
+    expect(model.otherSessions).toBeNull();
+
+    await model.setShowOthers(true);
+    expect(source.otherPages).toEqual([[0, 100]]);
+    expect(model.otherSessions).toEqual([theirs]);
+
+    await model.setShowOthers(false);
+    await model.refresh();
+    expect(source.otherPages).toHaveLength(1);
+    expect(model.otherSessions).toBeNull();
+  });
+
+  it('knows when the next try after a failure is due', async () => {
+    const now = new Date('2024-05-02T12:00:00Z');
+    const source = new ScriptedSource([new Error('Bad Gateway'), status()]);
+    const model = new IlumStatusModel({ source, intervalMs: 60_000, auto: false, now: () => now });
+    models.push(model);
+    await model.refresh();
+    const due = model.nextTryAt?.getTime() ?? 0;
+    expect(due - now.getTime()).toBe(model.retryInMs);
+    await model.refresh();
+    expect(model.nextTryAt).toBeNull();
+  });
+
+  it('blocks Fetch for the time the server asked and marks sessions being ended', () => {
+    let now = new Date('2024-05-02T12:00:00Z');
+    const model = new IlumStatusModel({
+      source: new ScriptedSource([status()]),
+      intervalMs: 60_000,
+      auto: false,
+      now: () => now
+    });
+    models.push(model);
+    model.blockFetch(8);
+    expect(model.fetchBlockedUntil?.getTime()).toBe(now.getTime() + 8000);
+    now = new Date(now.getTime() + 8000);
+    expect(model.fetchBlockedUntil).toBeNull();
+
+    model.setEnding(3, true);
+    expect(model.isEnding(3)).toBe(true);
+    model.setEnding(3, false);
+    expect(model.isEnding(3)).toBe(false);
   });
 
   it('stops polling when disposed', async () => {

@@ -189,9 +189,10 @@ def _wait_until_up(url: str, token: str, process: subprocess.Popen, log: Path) -
     raise RuntimeError(f"jupyter lab did not answer in time:\n{log.read_text()[-4000:]}")
 
 
-def _write_user_settings(settings_dir: Path) -> None:
-    """No news prompt or update check (nothing may cover the panel in the screenshots), and a
-    short poll interval so that the tests see changes quickly."""
+def _write_user_settings(settings_dir: Path, poll_interval: float) -> None:
+    """No news prompt or update check (nothing may cover the panel in the screenshots), and the
+    panel's poll interval (short, so that the tests see changes quickly, unless a test must
+    tell a refresh from a poll)."""
     folder = settings_dir / "@jupyterlab" / "apputils-extension"
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "notification.jupyterlab-settings").write_text(
@@ -199,7 +200,7 @@ def _write_user_settings(settings_dir: Path) -> None:
     )
     ilum = settings_dir / "@ilum" / "singleuser"
     ilum.mkdir(parents=True, exist_ok=True)
-    (ilum / "model.jupyterlab-settings").write_text(json.dumps({"pollInterval": 2}))
+    (ilum / "model.jupyterlab-settings").write_text(json.dumps({"pollInterval": poll_interval}))
 
 
 def git_env(root: Path) -> dict[str, str]:
@@ -207,11 +208,13 @@ def git_env(root: Path) -> dict[str, str]:
 
 
 @contextmanager
-def running_lab(root: Path, workspace: Path, ilum_env: dict[str, str]) -> Iterator[Lab]:
+def running_lab(
+    root: Path, workspace: Path, ilum_env: dict[str, str], poll_interval: float = 2
+) -> Iterator[Lab]:
     """``jupyter lab`` on a free loopback port with a token, serving ``workspace``; its log is
     copied to test-artifacts/ when it stops."""
     settings_dir = root / "lab-user-settings"
-    _write_user_settings(settings_dir)
+    _write_user_settings(settings_dir, poll_interval)
     port = free_port()
     token = secrets.token_hex(16)
     url = f"http://127.0.0.1:{port}/"

@@ -119,12 +119,22 @@ def test_ending_a_session_asks_first_then_the_session_is_gone(lab: Lab, lab_page
     item.wait_for(state="visible")
     end_button = page.get_by_role("button", name="End session to-end")
 
-    # When ending is cancelled in the confirmation dialog
+    # When "End session" is pressed
     end_button.click()
     dialog = page.locator(".jp-Dialog")
     dialog.wait_for(state="visible")
+
+    # Then the dialog names the session, Cancel has the focus, and the button does not yet
+    # say "Ending…"
     assert "to-end" in dialog.inner_text()
-    dialog.get_by_role("button", name="Cancel").click()
+    page.wait_for_function(
+        "() => document.activeElement?.closest('.jp-Dialog')"
+        " && document.activeElement.innerText.trim() === 'Cancel'"
+    )
+    assert end_button.inner_text() == "End session"
+
+    # When ending is cancelled (Enter presses the focused Cancel)
+    page.keyboard.press("Enter")
     dialog.wait_for(state="detached")
 
     # Then nothing was asked of Livy and the session stays
@@ -136,7 +146,8 @@ def test_ending_a_session_asks_first_then_the_session_is_gone(lab: Lab, lab_page
     dialog.wait_for(state="visible")
     dialog.locator("button.jp-mod-accept").click()
 
-    # Then Livy was asked once and the session is gone from the panel
+    # Then the toast names the session, Livy was asked once and the session is gone
+    page.locator(".jp-toast-message", has_text="to-end ended").wait_for(state="visible")
     item.wait_for(state="detached")
     assert lab.livy.count("DELETE", f"/sessions/{session_id}") == 1
     assert session_id not in lab.livy.sessions
@@ -225,13 +236,22 @@ def test_fetch_runs_from_the_keyboard(lab: Lab, lab_page: LabPage) -> None:
     # When Fetch is pressed again at once
     fetch.click()
 
-    # Then the server's rate limit is explained in a dialog
-    dialog = page.locator(".jp-Dialog")
-    dialog.wait_for(state="visible")
-    assert "Fetch failed" in dialog.inner_text()
-    assert "try again in" in dialog.inner_text()
-    dialog.get_by_role("button", name=re.compile("Dismiss|OK|Close")).first.click()
-    dialog.wait_for(state="detached")
+    # Then the rate limit is no failure: no dialog, but Fetch waits with a countdown
+    wait_selector = f'{PANEL} button[aria-label^="Fetch from Gitea: possible again in"]'
+    waiting = page.locator(wait_selector)
+    waiting.wait_for(state="visible")
+    assert waiting.is_disabled()
+    first = int(re.search(r"\((\d+) s\)", waiting.inner_text()).group(1))
+    page.wait_for_function(
+        "([selector, first]) => {"
+        " const m = document.querySelector(selector)?.innerText.match(/\\((\\d+) s\\)/);"
+        " return m && Number(m[1]) < first; }",
+        arg=[wait_selector, first],
+    )
+    assert page.locator(".jp-Dialog").count() == 0
+
+    # And once the wait is over, Fetch is back
+    page.get_by_role("button", name="Fetch from Gitea", exact=True).wait_for(timeout=20_000)
 
 
 def test_open_in_gitea_opens_the_repository_page(lab: Lab, lab_page: LabPage) -> None:

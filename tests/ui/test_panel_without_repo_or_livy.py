@@ -68,7 +68,7 @@ def test_spark_says_when_there_are_no_sessions_then_when_livy_is_unreachable(
     lab.livy.stop()
 
     # Then the panel names it and the error the server got, and the status bar follows
-    unreachable = page.locator(f'{PANEL} [data-ilum="spark-unreachable"]')
+    unreachable = page.locator(f'{PANEL} [data-ilum="spark-problem"]')
     unreachable.wait_for(state="visible", timeout=45_000)
     error = lab.api("spark/sessions")["error"]
     assert error
@@ -84,9 +84,9 @@ def test_missing_repository_is_named_and_a_clean_init_shows_no_notice(
     page = lab_page.page
 
     # Then the repository section says there is none, without a fetch button or a warning
-    missing = page.locator(f'{PANEL} [data-ilum="repo-missing"]')
+    missing = page.locator(f'{PANEL} [data-ilum="repo-problem"]')
     missing.wait_for(state="visible")
-    assert "No git repository" in missing.inner_text()
+    assert "There is no git repository in" in missing.inner_text()
     assert page.get_by_role("button", name="Fetch from Gitea").count() == 0
     assert page.locator(f'{PANEL} [data-ilum="repo-warning"]').count() == 0
 
