@@ -154,7 +154,9 @@ async def test_a_session_started_by_sparkmagic_is_mine_and_i_can_end_it(
 
     code, spark = await api("GET", "spark/sessions")
     assert code == 200
-    assert {s["id"]: s["mine"] for s in spark["sessions"]} == {0: False, started["id"]: True}
+    assert {s["id"]: s["mine"] for s in spark["sessions"]} == {started["id"]: True}
+    code, others = await api("GET", "spark/sessions?others=1")
+    assert {s["id"]: s["mine"] for s in others["sessions"]} == {0: False}
 
     code, body = await api("DELETE", f"spark/sessions/{started['id']}")
     assert (code, body) == (200, {"id": started["id"], "deleted": True})
