@@ -76,9 +76,9 @@ def parse_porcelain_v2(output: str, changes_cap: int | None = None) -> Porcelain
     except IndexError:
         raise ValueError("a record does not follow porcelain v2") from None
     merged = status._conflicts + status.changes
-    status.changes_truncated = status.changes_truncated or len(merged) > changes_cap
-    status.changes = merged[:changes_cap]
-    status._conflicts = []
+    if changes_cap is not None and len(merged) > changes_cap:
+        merged, status.changes_truncated = merged[:changes_cap], True
+    status.changes, status._conflicts = merged, []
     return status
 
 
@@ -103,7 +103,7 @@ def _parse(output: str, changes_cap: int | None) -> PorcelainStatus:
             i += 1  # the next record is the rename's original path
         elif kind == "u":
             status.conflicted += 1
-            if len(status._conflicts) < changes_cap:
+            if changes_cap is None or len(status._conflicts) < changes_cap:
                 path = readable(record.split(" ", 10)[10])
                 status._conflicts.append({"path": path, "kind": "conflicted"})
             else:
