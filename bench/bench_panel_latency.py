@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import random
 import statistics
 import sys
 import tempfile
@@ -64,6 +65,7 @@ def main() -> None:
             "ILUM_STATE_DIR": str(root / "state"),
         }
         samples: dict[str, list[float]] = {"before": [], "after": []}
+        pause = random.Random(10)
         with (
             running_lab(root, workspace.path, ilum_env, poll_interval=POLL_SECONDS) as lab,
             sync_playwright() as playwright,
@@ -73,13 +75,23 @@ def main() -> None:
             )
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.goto(lab.lab_url())
-            page.wait_for_function("() => window.jupyterapp && window.jupyterapp.commands")
-            page.evaluate("() => window.jupyterapp.commands.execute('ilum:open-panel')")
+            page.wait_for_function(
+                "() => window.jupyterapp?.commands.hasCommand('ilum:open-panel')", timeout=60_000
+            )
+            page.evaluate(
+                "async () => { await window.jupyterapp.restored;"
+                " await window.jupyterapp.commands.execute('ilum:open-panel'); }"
+            )
             page.wait_for_selector(f"{MODIFIED}:text-is('0')", timeout=60_000)
             assert not page.evaluate("() => window.jupyterapp.hasPlugin('@jupyterlab/git:plugin')")
             for i in range(args.rounds * 2):
-                way = "after" if i % 2 else "before"
-                changed = (i // 2) % 2 == 0  # each way changes the file, then restores it
+                # Every round flips the file between changed and committed, so the panel must
+                # show something new; the ways alternate so that each does both.
+                way = "after" if (i // 2 + i) % 2 else "before"
+                changed = i % 2 == 0
+                # A refresh the previous round started must not serve this one, and a save comes
+                # at any point of the poll's period, not just after a tick.
+                time.sleep(1.0 + pause.uniform(0, POLL_SECONDS))
                 text = f"print('analysis {i}')\n" if changed else ORIGINAL
                 expected = "1" if changed else "0"
                 started = time.perf_counter()
