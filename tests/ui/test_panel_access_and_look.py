@@ -1,7 +1,7 @@
 """Everyone can use the panel, and it looks like Ilum: axe-core and WCAG AA contrast in the light
 and dark themes, names that say which session, the keyboard, the Ilum name and icon, the session
-kinds as people say them. The last test changes the workspace (diverged, then a conflict) for the
-screenshots, so it stays last in this module."""
+kinds as people say them. The last test changes the workspace (diverged, a conflict, then a
+damaged index) for the screenshots and checks each state with axe-core, so it stays last here."""
 
 from __future__ import annotations
 
@@ -375,7 +375,7 @@ def shoot_and_check(lab_page: LabPage, state: str) -> None:
         page.set_viewport_size(viewport)
 
 
-def test_screenshots_with_sessions_a_diverged_repo_a_conflict_and_a_failed_init(
+def test_screenshots_and_axe_with_a_diverged_repo_a_conflict_and_a_git_error(
     lab: Lab, lab_page: LabPage, tmp_path: Path
 ) -> None:
     # Given the open panel with sessions and a failed init, over a repository that diverged
@@ -399,3 +399,10 @@ def test_screenshots_with_sessions_a_diverged_repo_a_conflict_and_a_failed_init(
     assert merge.returncode != 0, merge.stdout
     page.wait_for_selector(f'{PANEL} [data-ilum="count-conflicted"]:text-is("1")')
     shoot_and_check(lab_page, "conflict")
+
+    # And so does it once git cannot read the repository, with git's own text unfolded
+    (lab.workspace.path / ".git" / "index").write_bytes(b"DIRC this is no index")
+    details = page.locator(f'{PANEL} [data-ilum="repo-problem-details"]')
+    details.wait_for(state="visible")
+    details.locator("summary").click()
+    shoot_and_check(lab_page, "git-error")
