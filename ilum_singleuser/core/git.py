@@ -163,7 +163,6 @@ class Git:
         *args: str,
         check: bool = True,
         input: bytes | None = None,
-        timeout: float | None = None,
         read_only: bool = False,
     ) -> GitResult:
         """Like :meth:`run` without blocking the event loop."""
@@ -178,7 +177,7 @@ class Git:
             start_new_session=True,
         )
         try:
-            out, err = await asyncio.wait_for(proc.communicate(input), timeout or self.timeout)
+            out, err = await asyncio.wait_for(proc.communicate(input), self.timeout)
         except (asyncio.TimeoutError, asyncio.CancelledError) as exc:
             _kill_group(proc.pid)
             await proc.wait()
