@@ -17,7 +17,6 @@ panel and blur the baseline. Prints; asserts nothing.
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import statistics
 import sys
@@ -36,14 +35,6 @@ POLL_SECONDS = 10
 ORIGINAL = "print('analysis')\n"
 
 
-def disable_jupyterlab_git(root: Path) -> None:
-    labconfig = root / "jupyter-config" / "labconfig"
-    labconfig.mkdir(parents=True, exist_ok=True)
-    (labconfig / "page_config.json").write_text(
-        json.dumps({"disabledExtensions": {"@jupyterlab/git": True}})
-    )
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=8)
@@ -57,7 +48,6 @@ def main() -> None:
         workspace.path.mkdir()
         workspace.git("init", "-q", "-b", "main")
         workspace.commit("analysis.py", ORIGINAL, "Add analysis")
-        disable_jupyterlab_git(root)
         ilum_env = {
             "ILUM_USER": "bench",
             "ILUM_WORKSPACE": str(workspace.path),
@@ -67,7 +57,13 @@ def main() -> None:
         samples: dict[str, list[float]] = {"before": [], "after": []}
         pause = random.Random(10)
         with (
-            running_lab(root, workspace.path, ilum_env, poll_interval=POLL_SECONDS) as lab,
+            running_lab(
+                root,
+                workspace.path,
+                ilum_env,
+                poll_interval=POLL_SECONDS,
+                disabled_extensions=("@jupyterlab/git",),
+            ) as lab,
             sync_playwright() as playwright,
         ):
             browser = playwright.chromium.launch(

@@ -209,12 +209,22 @@ def git_env(root: Path) -> dict[str, str]:
 
 @contextmanager
 def running_lab(
-    root: Path, workspace: Path, ilum_env: dict[str, str], poll_interval: float = 2
+    root: Path,
+    workspace: Path,
+    ilum_env: dict[str, str],
+    poll_interval: float = 2,
+    disabled_extensions: tuple[str, ...] = (),
 ) -> Iterator[Lab]:
-    """``jupyter lab`` on a free loopback port with a token, serving ``workspace``; its log is
-    copied to test-artifacts/ when it stops."""
+    """``jupyter lab`` on a free loopback port with a token, serving ``workspace``, without the
+    lab extensions named in ``disabled_extensions``; its log is copied to test-artifacts/ when
+    it stops."""
     settings_dir = root / "lab-user-settings"
     _write_user_settings(settings_dir, poll_interval)
+    labconfig = root / "jupyter-config" / "labconfig"
+    labconfig.mkdir(parents=True, exist_ok=True)
+    (labconfig / "page_config.json").write_text(
+        json.dumps({"disabledExtensions": dict.fromkeys(disabled_extensions, True)})
+    )
     port = free_port()
     token = secrets.token_hex(16)
     url = f"http://127.0.0.1:{port}/"

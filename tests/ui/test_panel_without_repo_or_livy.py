@@ -18,7 +18,8 @@ STATUS_BAR = '[data-ilum="status-bar"]'
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
-    """A lab over an empty folder, no init state, and a Livy-proxy without sessions."""
+    """A lab over an empty folder, no init state, a Livy-proxy without sessions, and without
+    jupyterlab-git (an optional dependency of the panel)."""
     root = tmp_path_factory.mktemp("ui-empty")
     workspace = root / "workspace"
     workspace.mkdir()
@@ -30,7 +31,9 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
         "ILUM_STATE_DIR": str(root / "state"),
     }
     try:
-        with running_lab(root, workspace, ilum_env) as running:
+        with running_lab(
+            root, workspace, ilum_env, disabled_extensions=("@jupyterlab/git",)
+        ) as running:
             running.livy = livy
             yield running
     finally:
@@ -92,3 +95,21 @@ def test_missing_repository_is_named_and_a_clean_init_shows_no_notice(
 
     # And there is no init notice
     assert page.locator(f'{PANEL} [data-ilum="init-notice"]').count() == 0
+
+
+def test_without_jupyterlab_git_a_save_still_refreshes_the_panel(
+    lab: Lab, lab_page: LabPage
+) -> None:
+    # Given the open panel in a lab without jupyterlab-git
+    open_panel(lab_page)
+    page = lab_page.page
+    assert not page.evaluate("() => window.jupyterapp.hasPlugin('@jupyterlab/git:plugin')")
+
+    # When a file is saved through JupyterLab
+    with page.expect_request(lambda request: "ilum/api/status?fresh=1" in request.url):
+        page.evaluate(
+            "() => window.jupyterapp.serviceManager.contents.save('notes.md',"
+            " {type: 'file', format: 'text', content: 'x'})"
+        )
+
+    # Then the panel asked for a fresh status, and logged no error (the lab_page fixture checks)
