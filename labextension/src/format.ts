@@ -2,7 +2,15 @@
  * Pure presentation logic: everything the views and the status bar show that can be
  * decided without a DOM. Kept free of JupyterLab imports so Jest runs it directly.
  */
-import type { IInit, IRepo, ISpark, ISparkSession, IStatus, RepoOperation } from './types';
+import type {
+  IInit,
+  IRepo,
+  ISpark,
+  ISparkSession,
+  IStatus,
+  RepoOperation,
+  RepoProblemCode
+} from './types';
 
 /** The colour families of the session state badge. */
 export type SessionCategory =
@@ -289,65 +297,63 @@ export interface IRepoProblem {
 }
 
 const FILES_SAFE = 'Your files are safe: only git’s bookkeeping is affected.';
+const RESTAGE = `${FILES_SAFE} What you had staged must be staged again.`;
+const ASK_HUB =
+  'Restart the server from the Hub control panel; if it stays like this, ask your administrator.';
+const REBUILDS = '(rebuilds the index from the last commit and leaves your files as they are)';
+
+type ProblemText = Omit<IRepoProblem, 'details'>;
+
+/** What each `error_code` means, is, and asks for; `path` is the repository's folder. */
+const REPO_PROBLEMS: Record<RepoProblemCode | 'no-repo', (path: string) => ProblemText> = {
+  'no-repo': path => ({
+    title: `There is no git repository in ${path}.`,
+    safety: 'Your files are there, but nothing in this folder is backed up on Gitea.',
+    next: ASK_HUB
+  }),
+  'index-corrupt': () => ({
+    title: 'Git’s index file (.git/index) is damaged.',
+    safety: RESTAGE,
+    next: `In a terminal: rm .git/index && git reset ${REBUILDS}.`
+  }),
+  'index-missing': () => ({
+    title: 'Git’s index file (.git/index) is missing, so git cannot tell what changed.',
+    safety: RESTAGE,
+    next: `In a terminal: git reset ${REBUILDS}.`
+  }),
+  'dubious-ownership': path => ({
+    title: 'Git refuses this repository because another user owns its folder.',
+    safety: 'Your files are safe; git only refuses to work in the folder.',
+    next: `Ask your administrator to fix the folder’s owner, or in a terminal: git config --global --add safe.directory ${path}`
+  }),
+  'not-a-repo': path => ({
+    title: `${path}/.git is there, but git cannot use it as a repository.`,
+    safety: 'Your files are safe, but they are not backed up on Gitea while this lasts.',
+    next: ASK_HUB
+  }),
+  timeout: () => ({
+    title: 'Git took too long to read the repository.',
+    safety: 'Your files are safe; the panel tries again at the next refresh.',
+    next: 'If it keeps happening, large files or folders may need to go into .gitignore.'
+  }),
+  'unexpected-output': () => REPO_PROBLEMS.git(''),
+  git: () => ({
+    title: 'Git could not read the repository.',
+    safety: 'Your files are not changed by this.',
+    next: 'Open a terminal and run git status to see what git says; ask your administrator if it is unclear.'
+  })
+};
 
 /** The repository's problem, or null when it can be read (see `error_code` in docs/api.md). */
 export function repoProblem(repo: IRepo): IRepoProblem | null {
-  const details = repo.error;
   if (repo.state === 'no-repo') {
-    return {
-      title: `There is no git repository in ${repo.path}.`,
-      safety: 'Your files are there, but nothing in this folder is backed up on Gitea.',
-      next: 'Restart the server from the Hub control panel so that the workspace is set up again; if it stays like this, ask your administrator.',
-      details: null
-    };
+    return { ...REPO_PROBLEMS['no-repo'](repo.path), details: null };
   }
   if (repo.state !== 'error') {
     return null;
   }
-  switch (repo.error_code) {
-    case 'index-corrupt':
-      return {
-        title: 'Git’s index file (.git/index) is damaged.',
-        safety: `${FILES_SAFE} What you had staged must be staged again.`,
-        next: 'In a terminal: rm .git/index && git reset (rebuilds the index from the last commit and leaves your files as they are).',
-        details
-      };
-    case 'index-missing':
-      return {
-        title: 'Git’s index file (.git/index) is missing, so git cannot tell what changed.',
-        safety: `${FILES_SAFE} What you had staged must be staged again.`,
-        next: 'In a terminal: git reset (rebuilds the index from the last commit and leaves your files as they are).',
-        details
-      };
-    case 'dubious-ownership':
-      return {
-        title: 'Git refuses this repository because another user owns its folder.',
-        safety: 'Your files are safe; git only refuses to work in the folder.',
-        next: `Ask your administrator to fix the folder’s owner, or in a terminal: git config --global --add safe.directory ${repo.path}`,
-        details
-      };
-    case 'not-a-repo':
-      return {
-        title: `${repo.path}/.git is there, but git cannot use it as a repository.`,
-        safety: 'Your files are safe, but they are not backed up on Gitea while this lasts.',
-        next: 'Restart the server from the Hub control panel; if it stays like this, ask your administrator.',
-        details
-      };
-    case 'timeout':
-      return {
-        title: 'Git took too long to read the repository.',
-        safety: 'Your files are safe; the panel tries again at the next refresh.',
-        next: 'If it keeps happening, large files or folders may need to go into .gitignore.',
-        details
-      };
-    default:
-      return {
-        title: 'Git could not read the repository.',
-        safety: 'Your files are not changed by this.',
-        next: 'Open a terminal and run git status to see what git says; ask your administrator if it is unclear.',
-        details
-      };
-  }
+  const text = REPO_PROBLEMS[repo.error_code ?? 'git'] ?? REPO_PROBLEMS.git;
+  return { ...text(repo.path), details: repo.error };
 }
 
 /** Plain notes about the branch: a detached HEAD, an upstream that is gone. */

@@ -111,6 +111,17 @@ class GitWorkspace:
             check=True,
         ).stdout
 
+    def try_git(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """Run git where failing is an outcome (a merge that stops on a conflict)."""
+        return subprocess.run(
+            ["git", *args],
+            cwd=self.path,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+
     def create(self, remote: Path, remote_url: str) -> GitWorkspace:
         """A clone of ``remote`` (the Gitea double's bare repository, then reached over HTTP as
         ``remote_url``): two pushed commits, two unpushed ones, one modified file, one staged,

@@ -6,7 +6,6 @@ damaged index) for the screenshots and checks each state with axe-core, so it st
 from __future__ import annotations
 
 import json
-import subprocess
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -389,13 +388,7 @@ def test_screenshots_and_axe_with_a_diverged_repo_a_conflict_and_a_git_error(
     # time axe-core finds no serious or critical violation
     shoot_and_check(lab_page, "diverged")
     lab.workspace.git("stash", "-q", "--include-untracked")
-    merge = subprocess.run(
-        ["git", "merge", "-q", "origin/main"],
-        cwd=lab.workspace.path,
-        env=lab.workspace.env,
-        capture_output=True,
-        check=False,
-    )
+    merge = lab.workspace.try_git("merge", "-q", "origin/main")
     assert merge.returncode != 0, merge.stdout
     page.wait_for_selector(f'{PANEL} [data-ilum="count-conflicted"]:text-is("1")')
     shoot_and_check(lab_page, "conflict")

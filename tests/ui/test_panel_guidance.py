@@ -5,7 +5,6 @@ refresh that the save triggered, and tests that change the workspace refresh exp
 from __future__ import annotations
 
 import re
-import subprocess
 from collections.abc import Iterator
 
 import pytest
@@ -55,10 +54,8 @@ def _clean_workspace(lab: Lab) -> Iterator[None]:
     assert workspace is not None
     assert lab.livy is not None
     lab.livy.mode = "ok"
-    for args in (("merge", "--abort"), ("rebase", "--abort")):
-        subprocess.run(
-            ["git", *args], cwd=workspace.path, env=workspace.env, capture_output=True, check=False
-        )
+    workspace.try_git("merge", "--abort")
+    workspace.try_git("rebase", "--abort")
     (workspace.path / ".git" / "index").unlink(missing_ok=True)
     workspace.git("checkout", "-q", "-f", "main")
     workspace.git("reset", "-q", "--hard", "origin/main")
@@ -161,14 +158,7 @@ def test_a_conflict_names_the_files_opens_them_and_says_how_to_finish_or_abort(
     colleague_pushes(lab, "README.md", "# Theirs\n")
     lab.workspace.commit("README.md", "# Mine\n", "My README")
     lab.workspace.git("fetch", "-q")
-    merge = subprocess.run(
-        ["git", "merge", "--no-edit", "origin/main"],
-        cwd=lab.workspace.path,
-        env=lab.workspace.env,
-        capture_output=True,
-        check=False,
-    )
-    assert merge.returncode != 0
+    assert lab.workspace.try_git("merge", "--no-edit", "origin/main").returncode != 0
 
     # When the panel shows the repository
     open_panel(lab_page)
