@@ -1,8 +1,12 @@
 """Build one autosave snapshot without touching the user's repository.
 
-Reading is one ``git status`` with ``GIT_OPTIONAL_LOCKS=0`` on the user's index (so the user's
-own git never finds its ``index.lock`` taken). Building works on a copy of that index in the
-state folder (``GIT_INDEX_FILE``): the copy already knows the stat data of every unchanged file,
+Reading is one ``git status`` on a mirror of the user's index in the state folder
+(``GIT_INDEX_FILE``), copied again whenever the user's index changes: the user's own git never
+finds its ``index.lock`` taken, yet the mirror may be written, so it keeps git's untracked cache
+(``core.untrackedCache``, for that file only, never in the user's config) and a tick rereads only
+the folders whose mtime moved instead of every folder. Its output is the one a status on the
+user's index gives. Building works on a second copy of the user's index
+(``GIT_INDEX_FILE``): the copy already knows the stat data of every unchanged file,
 so only the changed paths are hashed (``update-index --stdin`` with exactly those paths), then
 ``write-tree`` and ``commit-tree``. HEAD, branches, stash, the index and the working tree are
 never written; the new objects go into the object store like any ``git hash-object`` would.
@@ -36,6 +40,8 @@ STATUS_ARGS = (
     "--no-renames",
     "--ignore-submodules=none",
 )
+# For the mirror only: the untracked cache needs the -uall of STATUS_ARGS in the config too.
+MIRROR_CONFIG = ("-c", "core.untrackedCache=true", "-c", "status.showUntrackedFiles=all")
 
 
 @dataclass(frozen=True)
@@ -81,6 +87,8 @@ class SnapshotBuilder:
     # not read again (the work since the last snapshot is usually a few files of many).
     _blobs: dict[str, tuple[bytes, str]] = field(default_factory=dict, init=False)
     _kept: _KeptIndex | None = field(default=None, init=False)
+    _mirrored: tuple[int, int, int] | None = field(default=None, init=False)
+    _scratch_ready: bool = field(default=False, init=False)
 
     def __post_init__(self) -> None:
         # A change of the rules must not look like an idle tick.
@@ -93,8 +101,27 @@ class SnapshotBuilder:
         return find_git_dirs(self.workspace) is not None
 
     async def read(self) -> Work:
-        status = await self._git().run_async(*STATUS_ARGS, read_only=True)
+        dirs = find_git_dirs(self.workspace)
+        if dirs is None:
+            raise FileNotFoundError(f"{self.workspace} is not a git repository")
+        await self._prepare_scratch()
+        mirror = self.scratch / f"autosave-{os.getpid()}.status.index"
+        source = _signature(dirs.git_dir / "index")  # before the copy: a later change shows
+        if source != self._mirrored or not mirror.exists():
+            self._mirrored = None
+            await asyncio.to_thread(_copy_index, dirs.git_dir / "index", mirror)
+        git = self._git(GIT_INDEX_FILE=str(mirror))
+        try:
+            status = await git.run_async(*MIRROR_CONFIG, *STATUS_ARGS)
+        finally:
+            mirror.with_name(mirror.name + ".lock").unlink(missing_ok=True)
+        self._mirrored = source
         return await asyncio.to_thread(self._classify, status.stdout)
+
+    async def _prepare_scratch(self) -> None:
+        if not self._scratch_ready:
+            await asyncio.to_thread(_clear_scratch, self.scratch)
+            self._scratch_ready = True
 
     def _classify(self, output: str) -> Work:
         header: dict[str, str] = {}
@@ -156,8 +183,7 @@ class SnapshotBuilder:
         if dirs is None:
             raise FileNotFoundError(f"{self.workspace} is not a git repository")
         index = self.scratch / f"autosave-{os.getpid()}.index"
-        if self._kept is None:
-            await asyncio.to_thread(_clear_scratch, self.scratch)
+        await self._prepare_scratch()
         source = _signature(dirs.git_dir / "index")  # before the copy: a later change shows
         keys = {p: _stat_key(p, st) for p, st in zip(work.update, work.stats, strict=True)}
         kept, self._kept = self._kept, None  # valid again only once this build succeeds

@@ -319,3 +319,16 @@ async def test_the_snapshot_tree_is_what_git_add_all_would_stage(pod, tmp_path):
     await snapshot_is_add_all()
     (pod.workspace / "later" / "new.txt").unlink()  # an untracked file gone again
     await snapshot_is_add_all()
+    # the status keeps git's untracked cache: a folder changed right after it was read (in the
+    # same second), an ignore rule dropped, are still seen
+    pod.write("later/second.txt", "in a folder the last status read\n")
+    await snapshot_is_add_all()
+    pod.write("later/third.txt", "at once after the snapshot\n")
+    await snapshot_is_add_all()
+    exclude = pod.workspace / ".git" / "info" / "exclude"
+    rules = exclude.read_text() if exclude.exists() else ""
+    pod.write(".git/info/exclude", rules + "*.log\n")
+    pod.write("later/kept.log", "ignored, then not\n")
+    await snapshot_is_add_all()
+    pod.write(".git/info/exclude", rules)
+    await snapshot_is_add_all()
