@@ -10,7 +10,6 @@ import {
   branchLabel,
   branchNotes,
   conflictedPaths,
-  formatAge,
   formatAgo,
   formatCountdown,
   initNotice,
@@ -115,9 +114,7 @@ function PanelView({ model, commands }: IViewProps): JSX.Element {
       )}
       {status === null && model.error === null && <p className="jp-IlumPanel-muted">Loading…</p>}
       {status !== null && <InitNotice init={status.init} now={now} />}
-      {status !== null && (
-        <SparkSection spark={status.spark} model={model} commands={commands} now={now} />
-      )}
+      {status !== null && <SparkSection spark={status.spark} model={model} commands={commands} />}
       {status !== null && (
         <RepoSection
           repo={status.repo}
@@ -218,10 +215,9 @@ interface ISparkProps {
   spark: ISpark;
   model: IlumStatusModel;
   commands: CommandRegistry;
-  now: Date;
 }
 
-function SparkSection({ spark, model, commands, now }: ISparkProps): JSX.Element {
+function SparkSection({ spark, model, commands }: ISparkProps): JSX.Element {
   const showOthers = model.showOthers;
   const others = model.otherSessions ?? [];
   const sessions = [...spark.sessions, ...others];
@@ -252,7 +248,6 @@ function SparkSection({ spark, model, commands, now }: ISparkProps): JSX.Element
               session={session}
               ending={model.isEnding(session.id)}
               commands={commands}
-              now={now}
               onFocusLost={focusHeading}
             />
           ))}
@@ -282,20 +277,12 @@ interface ISessionItemProps {
   session: ISparkSession;
   ending: boolean;
   commands: CommandRegistry;
-  now: Date;
   /** Called when the item goes away (the session ended) while it holds the focus. */
   onFocusLost: () => void;
 }
 
-function SessionItem({
-  session,
-  ending,
-  commands,
-  now,
-  onFocusLost
-}: ISessionItemProps): JSX.Element {
+function SessionItem({ session, ending, commands, onFocusLost }: ISessionItemProps): JSX.Element {
   const title = sessionTitle(session);
-  const age = formatAge(session.started_at, now);
   const details = [sessionKindLabel(session.kind), `#${session.id}`];
   const item = React.useRef<HTMLLIElement>(null);
   // A layout effect's clean-up runs while the item is still in the page, so it can tell.
@@ -307,9 +294,6 @@ function SessionItem({
       }
     };
   }, [onFocusLost]);
-  if (age) {
-    details.push(`up ${age}`);
-  }
   if (!session.mine) {
     details.push(`by ${session.owner ?? session.proxy_user ?? 'someone else'}`);
   }

@@ -69,8 +69,6 @@ export interface ISparkSession {
   driver_log_url: string | null;
   mine: boolean;
   finished: boolean;
-  /** Not in Livy's session object; shown when a server supplies it. */
-  started_at?: string | null;
 }
 
 export interface ISpark {
