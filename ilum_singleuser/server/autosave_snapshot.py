@@ -10,6 +10,10 @@ user's index gives. Building works on a second copy of the user's index
 so only the changed paths are hashed (``update-index --stdin`` with exactly those paths), then
 ``write-tree`` and ``commit-tree``. HEAD, branches, stash, the index and the working tree are
 never written; the new objects go into the object store like any ``git hash-object`` would.
+The commands on that copy run in a private repository folder of the scratch folder that shares
+the user's object store (``GIT_DIR``, ``GIT_OBJECT_DIRECTORY``), so the copy can be a split
+index (``core.splitIndex``) whose shared part lives there: a snapshot rewrites only the few
+kilobytes that changed, not the whole index twice.
 
 A fingerprint of the status and of the changed files' stat data lets an idle tick stop after
 the status: nothing is hashed, nothing pushed.
@@ -29,8 +33,10 @@ from stat import S_ISREG, S_IXUSR
 
 from ..core.git import Git
 from ..core.snapshot import ExcludeRules, Skipped, SnapshotMessage
-from .repo_reader import find_git_dirs
+from .repo_reader import GitDirs, find_git_dirs
 
+StatKey = tuple[int, int, int, int, int]
+_GONE: StatKey = (-1, -1, -1, -1, -1)
 STATUS_ARGS = (
     "status",
     "--porcelain=v2",
@@ -41,7 +47,14 @@ STATUS_ARGS = (
     "--ignore-submodules=none",
 )
 # For the mirror only: the untracked cache needs the -uall of STATUS_ARGS in the config too.
-MIRROR_CONFIG = ("-c", "core.untrackedCache=true", "-c", "status.showUntrackedFiles=all")
+# core.splitIndex=false: writing the mirror never puts a shared index into the user's folder.
+MIRROR_CONFIG = (
+    "-c", "core.untrackedCache=true",
+    "-c", "status.showUntrackedFiles=all",
+    "-c", "core.splitIndex=false",
+)  # fmt: skip
+# What the private repository folder says after the user's config (the later value wins).
+PRIVATE_CONFIG = "[core]\n\tsplitIndex = true\n[splitIndex]\n\tsharedIndexExpire = now\n"
 
 
 @dataclass(frozen=True)
@@ -85,10 +98,11 @@ class SnapshotBuilder:
     _fingerprint_salt: str = field(default="", init=False)
     # path -> (stat key, blob id) of what the last build hashed: a file unchanged since then is
     # not read again (the work since the last snapshot is usually a few files of many).
-    _blobs: dict[str, tuple[bytes, str]] = field(default_factory=dict, init=False)
+    _blobs: dict[str, tuple[StatKey, str]] = field(default_factory=dict, init=False)
     _kept: _KeptIndex | None = field(default=None, init=False)
     _mirrored: tuple[int, int, int] | None = field(default=None, init=False)
     _scratch_ready: bool = field(default=False, init=False)
+    _private: Path | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         # A change of the rules must not look like an idle tick.
@@ -160,7 +174,7 @@ class SnapshotBuilder:
             if worktree_changed:
                 update.append(path)
                 stats.append(stat)
-                digest.update(_stat_key(path, stat))
+        digest.update(repr([_stat_key(st) for st in stats]).encode())  # paths: in the output
         oid, head = header.get("branch.oid"), header.get("branch.head")
         ahead = int(header.get("branch.ab", "+0 -0").split()[0].lstrip("+"))
         upstream = "branch.upstream" in header
@@ -185,7 +199,7 @@ class SnapshotBuilder:
         index = self.scratch / f"autosave-{os.getpid()}.index"
         await self._prepare_scratch()
         source = _signature(dirs.git_dir / "index")  # before the copy: a later change shows
-        keys = {p: _stat_key(p, st) for p, st in zip(work.update, work.stats, strict=True)}
+        keys = {p: _stat_key(st) for p, st in zip(work.update, work.stats, strict=True)}
         kept, self._kept = self._kept, None  # valid again only once this build succeeds
         warm = (
             kept is not None
@@ -195,9 +209,17 @@ class SnapshotBuilder:
         )
         applied = kept.applied if warm and kept is not None else {}
         try:
+            private = await self._private_git_dir(dirs)
             if not warm:
                 await asyncio.to_thread(_copy_index, dirs.git_dir / "index", index)
-            git = self._git(GIT_INDEX_FILE=str(index), GIT_LITERAL_PATHSPECS="1")
+                await asyncio.to_thread(_link_shared_indexes, dirs.git_dir, private)
+            git = self._git(
+                GIT_INDEX_FILE=str(index),
+                GIT_LITERAL_PATHSPECS="1",
+                GIT_DIR=str(private),
+                GIT_OBJECT_DIRECTORY=str(dirs.common_dir / "objects"),
+                GIT_WORK_TREE=str(self.workspace),
+            )
             todo = [(p, st) for p, st in zip(work.update, work.stats, strict=True)]
             todo = [(p, st) for p, st in todo if applied.get(p) != keys[p]]
             if todo:
@@ -220,6 +242,22 @@ class SnapshotBuilder:
         )
         return Built(tree, commit.stdout.strip(), taken_at)
 
+    async def _private_git_dir(self, dirs: GitDirs) -> Path:
+        """The private repository folder: the user's format and extensions (an object format
+        of sha256 included), then the user's config, then ours."""
+        if self._private is None:
+            found = await self._git().run_async(
+                "config", "--file", str(dirs.common_dir / "config"), "-z", "--get-regexp",
+                r"^(core\.repositoryformatversion|extensions\.)", check=False,
+            )  # fmt: skip
+            settings = dict(
+                item.split("\n", 1) for item in found.stdout.split("\0") if "\n" in item
+            )
+            private = self.scratch / "autosave-git"
+            await asyncio.to_thread(_write_private_git_dir, private, dirs.common_dir, settings)
+            self._private = private
+        return self._private
+
     async def _update_index(
         self, git: Git, items: list[tuple[str, os.stat_result | None]], zero_id: str
     ) -> None:
@@ -232,7 +270,7 @@ class SnapshotBuilder:
         ``update-index --add --remove``, which knows every case.
         """
         records: list[str] = []
-        to_hash: list[tuple[str, str, bytes]] = []
+        to_hash: list[tuple[str, str, StatKey]] = []
         general: list[str] = []
         for path, stat in items:
             if stat is None:
@@ -240,7 +278,7 @@ class SnapshotBuilder:
             elif "\n" in path or path.startswith('"') or not S_ISREG(stat.st_mode):
                 general.append(path)
             else:
-                key = _stat_key(path, stat)
+                key = _stat_key(stat)
                 cached = self._blobs.get(path)
                 if cached is not None and cached[0] == key:
                     records.append(f"{_mode(stat)} {cached[1]}\t{path}")
@@ -248,7 +286,8 @@ class SnapshotBuilder:
                     to_hash.append((path, _mode(stat), key))
         if to_hash:
             listed = "".join(p + "\n" for p, _, _ in to_hash).encode("utf-8", "surrogateescape")
-            out = await git.run_async("hash-object", "-w", "--stdin-paths", input=listed)
+            # In the user's repository: its attributes and filters decide what a file stores.
+            out = await self._git().run_async("hash-object", "-w", "--stdin-paths", input=listed)
             for (path, mode, key), blob in zip(to_hash, out.stdout.split(), strict=True):
                 records.append(f"{mode} {blob}\t{path}")
                 self._blobs[path] = (key, blob)
@@ -282,7 +321,7 @@ class _KeptIndex:
     source: tuple[int, int, int] | None  # the user's index (mtime, size, inode) when copied
     head: str | None
     reset: tuple[str, ...]
-    applied: dict[str, bytes]  # path -> stat key of the state entered for it
+    applied: dict[str, StatKey]  # path -> stat key of the state entered for it
 
 
 def _clear_scratch(scratch: Path) -> None:
@@ -290,6 +329,38 @@ def _clear_scratch(scratch: Path) -> None:
     scratch.mkdir(parents=True, exist_ok=True)
     for leftover in scratch.glob("autosave-*.index*"):
         leftover.unlink(missing_ok=True)
+
+
+def _write_private_git_dir(private: Path, common_dir: Path, settings: dict[str, str]) -> None:
+    (private / "refs").mkdir(parents=True, exist_ok=True)
+    head = private / "HEAD"
+    if not head.exists():
+        head.write_text("ref: refs/heads/autosave\n")
+    extensions = {k: v for k, v in settings.items() if k.startswith("extensions.")}
+    lines = [
+        "[core]",
+        f"\trepositoryformatversion = {settings.get('core.repositoryformatversion', '0')}",
+        *(
+            f"[extensions]\n\t{key.partition('.')[2]} = {value}"
+            for key, value in extensions.items()
+        ),
+        "[include]",
+        f"\tpath = {_config_quote(str(common_dir / 'config'))}",
+    ]
+    (private / "config").write_text("\n".join(lines) + "\n" + PRIVATE_CONFIG)
+
+
+def _config_quote(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _link_shared_indexes(git_dir: Path, private: Path) -> None:
+    """A copy of a user's index that is itself split names its shared part, in the user's
+    folder: the private folder links to it (read only, never written)."""
+    for shared in git_dir.glob("sharedindex.*"):
+        link = private / shared.name
+        if not link.is_symlink() and not link.exists():
+            link.symlink_to(shared)
 
 
 def _signature(path: Path) -> tuple[int, int, int] | None:
@@ -325,11 +396,11 @@ def _lstat(path: str) -> os.stat_result | None:
         return None
 
 
-def _stat_key(path: str, stat: os.stat_result | None) -> bytes:
+def _stat_key(stat: os.stat_result | None) -> StatKey:
+    """What tells a changed file from an unchanged one."""
     if stat is None:
-        return f"\0{path}\0gone".encode("utf-8", "surrogateescape")
-    values = (stat.st_mtime_ns, stat.st_ctime_ns, stat.st_size, stat.st_ino, stat.st_mode)
-    return f"\0{path}\0{values}".encode("utf-8", "surrogateescape")
+        return _GONE
+    return (stat.st_mtime_ns, stat.st_ctime_ns, stat.st_size, stat.st_ino, stat.st_mode)
 
 
 def _copy_index(source: Path, target: Path) -> None:

@@ -332,3 +332,29 @@ async def test_the_snapshot_tree_is_what_git_add_all_would_stage(pod, tmp_path):
     await snapshot_is_add_all()
     pod.write(".git/info/exclude", rules)
     await snapshot_is_add_all()
+
+
+async def test_a_user_index_that_is_split_is_read_never_written(pod, tmp_path):
+    # The user's own index is a split one: its shared part stays theirs, untouched, and nothing
+    # of ours lands in their repository folder.
+    pod.git("config", "core.splitIndex", "true")
+    pod.git("update-index", "--split-index")
+    pod.write("IlumIntro.ipynb", "edited\n")
+    pod.write("later/new.txt", "new\n")
+    git_dir = pod.workspace / ".git"
+    shared = {p.name: p.read_bytes() for p in git_dir.glob("sharedindex.*")}
+    assert shared
+    before = pod.user_repository()
+    service = AutosaveService(pod.config())
+
+    for change in ("first", "second"):
+        pod.write("draft.md", f"{change}\n")
+        state = await service.snapshot()
+        assert state["error"] is None
+        before["worktree"]["draft.md"] = pod.user_repository()["worktree"]["draft.md"]
+        assert pod.user_repository() == before
+        assert {p.name: p.read_bytes() for p in git_dir.glob("sharedindex.*")} == shared
+        # (git add -A on a copy, with the user's config, writes a shared index of its own)
+        expected = tree_git_add_all_would_stage(pod, tmp_path)
+        assert pod.remote("rev-parse", f"{AUTOSAVE_REF}^{{tree}}").strip() == expected
+        shared = {p.name: p.read_bytes() for p in git_dir.glob("sharedindex.*")}
