@@ -3,7 +3,7 @@ import type { CommandRegistry } from '@lumino/commands';
 import * as React from 'react';
 
 import type { IlumClient } from './client';
-import { formatAgo, formatDelay } from './format';
+import { formatAgo, formatCountdown, secondsLeft } from './format';
 import type { IlumStatusModel } from './model';
 import { formatStamp, heldSummary, restoreNotice } from './autosaveText';
 import type { IAutosaveRestore, IStatus } from './types';
@@ -101,7 +101,7 @@ export function AutosaveSection({
   }
   const last = autosave.last;
   const skipped = last?.skipped.length ?? 0;
-  const nextTry = autosave.next_at ? Date.parse(autosave.next_at) - now.getTime() : null;
+  const nextTry = secondsLeft(autosave.next_at ? new Date(autosave.next_at) : null, now);
   const onClick = async (): Promise<void> => {
     if (running) {
       return;
@@ -144,7 +144,7 @@ export function AutosaveSection({
       {autosave.error && (
         <p className="jp-IlumPanel-problem" role="alert" data-ilum="autosave-error">
           Autosave failed: {autosave.error.message}
-          {nextTry !== null && nextTry > 0 && ` (next try in ${formatDelay(nextTry)})`}
+          {nextTry > 0 && ` (next try in ${formatCountdown(nextTry)})`}
         </p>
       )}
       <div className="jp-IlumPanel-buttons">

@@ -439,9 +439,3 @@ export function secondsLeft(until: Date | null, now: Date): number {
   }
   return Math.max(0, Math.ceil((until.getTime() - now.getTime()) / 1000));
 }
-
-/** Seconds as the panel words a retry delay. */
-export function formatDelay(ms: number): string {
-  const seconds = Math.max(1, Math.round(ms / 1000));
-  return seconds < 60 ? `${seconds} s` : `${Math.round(seconds / 60)} min`;
-}

@@ -94,7 +94,9 @@ function PanelView({ model, commands }: IViewProps): JSX.Element {
   const status = model.status;
   const now = model.now();
   const retryIn = secondsLeft(model.nextTryAt, now);
-  useTicker(model.nextTryAt !== null || model.fetchBlockedUntil !== null);
+  // The autosave's next try after a failure counts down too (autosave.tsx).
+  const autosaveRetry = Boolean(status?.autosave?.error && status.autosave.next_at);
+  useTicker(model.nextTryAt !== null || model.fetchBlockedUntil !== null || autosaveRetry);
   return (
     <div className="jp-IlumPanel-content">
       {/* Not <header>: that would be a second banner landmark in the page. */}

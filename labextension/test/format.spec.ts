@@ -4,7 +4,6 @@ import {
   formatAge,
   formatAgo,
   formatCountdown,
-  formatDelay,
   branchNotes,
   conflictedPaths,
   initNotice,
@@ -122,12 +121,6 @@ describe('spark problems', () => {
 });
 
 describe('countdowns', () => {
-  it('words retry delays in seconds, then minutes', () => {
-    expect(formatDelay(200)).toBe('1 s');
-    expect(formatDelay(20_000)).toBe('20 s');
-    expect(formatDelay(300_000)).toBe('5 min');
-  });
-
   it('shows seconds, also past a minute, so that it visibly counts down', () => {
     expect(formatCountdown(28)).toBe('28 s');
     expect(formatCountdown(245)).toBe('4 min 05 s');

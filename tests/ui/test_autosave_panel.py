@@ -52,6 +52,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
         snapshot_then_lose_the_volume(pod)
         with running_lab(root, pod.workspace, {**pod.env, "ILUM_AUTOSAVE_INTERVAL": "3600"}) as lab:
             lab.pod = pod  # type: ignore[attr-defined]
+            lab.gitea = gitea  # type: ignore[attr-defined]
             yield lab
 
 
@@ -111,3 +112,31 @@ def test_autosave_now_saves_and_the_warning_says_so(lab: Lab, lab_page: LabPage)
     note.wait_for(state="visible")
     assert "It is autosaved to Gitea" in note.inner_text()
     assert pod.remote_file("notes/later.md", AUTOSAVE_REF) == "written in the lab\n"
+
+
+def test_a_failed_autosave_counts_down_to_its_next_try(lab: Lab, lab_page: LabPage) -> None:
+    pod: Pod = lab.pod  # type: ignore[attr-defined]
+    gitea: GitHTTPServer = lab.gitea  # type: ignore[attr-defined]
+    open_panel(lab_page)
+    page = lab_page.page
+    # Given new work and a Gitea that no longer takes the pod's password
+    pod.write("notes/refused.md", "not accepted\n")
+    gitea.accounts.add_user(GIT_USER, "rotated-elsewhere")
+    try:
+        # When an autosave fails
+        page.get_by_role("button", name="Autosave now").click()
+        error = page.locator(f'{AUTOSAVE} [data-ilum="autosave-error"]')
+        error.wait_for(state="visible")
+        page.wait_for_function(
+            "el => el.innerText.includes('next try in')", arg=error.element_handle()
+        )
+        first = error.inner_text()
+
+        # Then its next try counts down while the page stays open, with no new poll needed
+        page.wait_for_function(
+            "([el, first]) => el.innerText !== first && el.innerText.includes('next try in')",
+            arg=[error.element_handle(), first],
+            timeout=5000,
+        )
+    finally:
+        gitea.accounts.add_user(GIT_USER, GIT_PASSWORD)
