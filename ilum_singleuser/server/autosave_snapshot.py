@@ -246,13 +246,16 @@ class SnapshotBuilder:
         """The private repository folder: the user's format and extensions (an object format
         of sha256 included), then the user's config, then ours."""
         if self._private is None:
-            found = await self._git().run_async(
-                "config", "--file", str(dirs.common_dir / "config"), "-z", "--get-regexp",
-                r"^(core\.repositoryformatversion|extensions\.)", check=False,
-            )  # fmt: skip
-            settings = dict(
-                item.split("\n", 1) for item in found.stdout.split("\0") if "\n" in item
-            )
+            settings: dict[str, str] = {}
+            config = dirs.common_dir / "config"
+            if "extensions" in (await asyncio.to_thread(_read_lower, config)):
+                found = await self._git().run_async(
+                    "config", "--file", str(config), "-z", "--get-regexp",
+                    r"^(core\.repositoryformatversion|extensions\.)", check=False,
+                )  # fmt: skip
+                settings = dict(
+                    item.split("\n", 1) for item in found.stdout.split("\0") if "\n" in item
+                )
             private = self.scratch / "autosave-git"
             await asyncio.to_thread(_write_private_git_dir, private, dirs.common_dir, settings)
             self._private = private
@@ -348,6 +351,14 @@ def _write_private_git_dir(private: Path, common_dir: Path, settings: dict[str, 
         f"\tpath = {_config_quote(str(common_dir / 'config'))}",
     ]
     (private / "config").write_text("\n".join(lines) + "\n" + PRIVATE_CONFIG)
+
+
+def _read_lower(path: Path) -> str:
+    """A config file's text, lowercased (git's section names are): "" when unreadable."""
+    try:
+        return path.read_text(encoding="utf-8", errors="replace").lower()
+    except OSError:
+        return ""
 
 
 def _config_quote(value: str) -> str:

@@ -12,7 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from ilum_singleuser.core.snapshot import ExcludeRules
 from ilum_singleuser.server.autosave import AutosaveService
+from ilum_singleuser.server.autosave_snapshot import SnapshotBuilder
 from tests.autosave_support import AUTOSAVE_REF, Pod, make_pod
 from tests.conftest import GIT_PASSWORD, GIT_USER
 
@@ -358,3 +360,46 @@ async def test_a_user_index_that_is_split_is_read_never_written(pod, tmp_path):
         expected = tree_git_add_all_would_stage(pod, tmp_path)
         assert pod.remote("rev-parse", f"{AUTOSAVE_REF}^{{tree}}").strip() == expected
         shared = {p.name: p.read_bytes() for p in git_dir.glob("sharedindex.*")}
+
+
+async def test_a_sha256_repository_and_a_linked_worktree_build_the_git_add_all_tree(tmp_path):
+    # The private folder the temporary index lives in must speak the user's object format and
+    # find the objects of the shared repository folder.
+    def git(cwd: Path, *args: str) -> str:
+        people = ("AUTHOR", "COMMITTER")
+        env = {**os.environ, **{f"GIT_{who}_NAME": "J" for who in people}}
+        env.update({f"GIT_{who}_EMAIL": "j@example.org" for who in people})
+        return subprocess.run(
+            ["git", *args], cwd=cwd, env=env, capture_output=True, text=True, check=True
+        ).stdout.strip()
+
+    repo = tmp_path / "repo"
+    git(tmp_path, "init", "-q", "--object-format=sha256", "-b", "main", str(repo))
+    (repo / "kept.txt").write_text("kept\n")
+    (repo / "edited.txt").write_text("before\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "first")
+    linked = tmp_path / "linked"
+    git(repo, "worktree", "add", "-q", str(linked), "-b", "side")
+    for workspace in (repo, linked):
+        (workspace / "edited.txt").write_text(f"after, in {workspace.name}\n")
+        (workspace / "new" / "deep").mkdir(parents=True)
+        (workspace / "new" / "deep" / "file.txt").write_text("new\n")
+        builder = SnapshotBuilder(
+            workspace, tmp_path / f"scratch-{workspace.name}", ExcludeRules(()), 10**6, "jane", {}
+        )
+        built = await builder.build(await builder.read())
+        index = tmp_path / f"expected-{workspace.name}.index"
+        shutil.copyfile(Path(git(workspace, "rev-parse", "--absolute-git-dir")) / "index", index)
+        env = {**os.environ, "GIT_INDEX_FILE": str(index)}
+        subprocess.run(["git", "add", "-A"], cwd=workspace, env=env, check=True)
+        expected = subprocess.run(
+            ["git", "write-tree"],
+            cwd=workspace,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        assert len(built.tree) == 64
+        assert built.tree == expected
