@@ -61,11 +61,16 @@ def _missing_requirement() -> str | None:
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     reason = _missing_requirement()
-    if reason is None:
-        return
     for item in items:
-        if item.get_closest_marker("ui") is not None:
+        if item.get_closest_marker("ui") is None:
+            continue
+        if reason is not None:
             item.add_marker(pytest.mark.skip(reason=reason))
+        else:
+            # A browser test on a loaded 2-core machine can lose a race with the lab's own
+            # start-up (layout restore, theme splash) once; it runs once more before it counts as
+            # failed, and the rerun shows as "R" in the report.
+            item.add_marker(pytest.mark.flaky(reruns=1))
 
 
 @pytest.fixture
