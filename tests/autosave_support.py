@@ -10,6 +10,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
+
 from ilum_singleuser.core.settings import Config, load_config
 from ilum_singleuser.testing.git_http_server import GitHTTPServer
 from tests.conftest import GIT_PASSWORD, GIT_USER, ORG, git
@@ -209,3 +211,16 @@ class JupyterServer:
             self.proc.kill()
             self.proc.wait()
         self._log.close()
+
+
+def initialised_pod(
+    git_server: GitHTTPServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Pod:
+    """A pod whose ilum-init ran, with the credentials the server's git helper reads set in this
+    process's environment (as the pod's environment has them)."""
+    pod = make_pod(git_server, tmp_path)
+    result = pod.init()
+    assert result.returncode == 0, result.stderr
+    monkeypatch.setenv("ILUM_GIT_USERNAME", GIT_USER)
+    monkeypatch.setenv("ILUM_GIT_PASSWORD", GIT_PASSWORD)
+    return pod

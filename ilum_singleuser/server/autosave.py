@@ -63,14 +63,12 @@ class AutosaveService:
         self,
         config: Config,
         *,
-        changes_cap: int = 100,
         push_timeout: float = PUSH_TIMEOUT,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.config = config
         self.enabled = config.autosave
         self.interval = config.autosave_interval
-        self.changes_cap = changes_cap
         self.push_timeout = push_timeout
         self._clock = clock
         self.builder = SnapshotBuilder(
@@ -215,7 +213,7 @@ class AutosaveService:
             "commit": built.commit,
             "branch": work.branch,
             "files": len(work.changed),
-            "paths": list(work.changed[: self.changes_cap]),
+            "paths": list(work.changed[: self.config.changes_cap]),
             "commits": work.unpushed_commits,
             "skipped": [s.as_dict() for s in work.skipped],
         }

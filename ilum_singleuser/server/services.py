@@ -46,7 +46,7 @@ class IlumServices:
             owner_conf_key=config.spark_owner_conf_key,
             ttl=config.spark_cache_ttl,
         )
-        self.autosave = AutosaveService(config, changes_cap=config.changes_cap)
+        self.autosave = AutosaveService(config)
         self._last: dict[str, dict[str, Any]] = {}
 
     def livy_client(self) -> LivyClient:

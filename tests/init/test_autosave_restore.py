@@ -10,18 +10,14 @@ from pathlib import Path
 import pytest
 
 from ilum_singleuser.server.autosave import AutosaveService
-from tests.autosave_support import AUTOSAVE_REF, Pod, make_pod
-from tests.conftest import GIT_PASSWORD, GIT_USER, git
+from tests.autosave_support import AUTOSAVE_REF, Pod, initialised_pod
+from tests.conftest import git
 from tests.init.conftest import push_commits
 
 
 @pytest.fixture
 def pod(git_server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Pod:
-    pod = make_pod(git_server, tmp_path)
-    assert pod.init().returncode == 0
-    monkeypatch.setenv("ILUM_GIT_USERNAME", GIT_USER)
-    monkeypatch.setenv("ILUM_GIT_PASSWORD", GIT_PASSWORD)
-    return pod
+    return initialised_pod(git_server, tmp_path, monkeypatch)
 
 
 async def work_then_lose_the_volume(pod: Pod) -> str:

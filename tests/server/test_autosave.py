@@ -15,19 +15,12 @@ import pytest
 from ilum_singleuser.core.snapshot import ExcludeRules
 from ilum_singleuser.server.autosave import AutosaveService
 from ilum_singleuser.server.autosave_snapshot import SnapshotBuilder
-from tests.autosave_support import AUTOSAVE_REF, Pod, make_pod
-from tests.conftest import GIT_PASSWORD, GIT_USER
+from tests.autosave_support import AUTOSAVE_REF, Pod, initialised_pod
 
 
 @pytest.fixture
 def pod(git_server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Pod:
-    pod = make_pod(git_server, tmp_path)
-    result = pod.init()
-    assert result.returncode == 0, result.stderr
-    # The server's git asks git-credential-ilum, which reads the pod's environment.
-    monkeypatch.setenv("ILUM_GIT_USERNAME", GIT_USER)
-    monkeypatch.setenv("ILUM_GIT_PASSWORD", GIT_PASSWORD)
-    return pod
+    return initialised_pod(git_server, tmp_path, monkeypatch)
 
 
 def receive_packs(pod: Pod) -> int:

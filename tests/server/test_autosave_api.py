@@ -6,17 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.autosave_support import USER, Pod, make_pod
-from tests.conftest import GIT_PASSWORD, GIT_USER
+from tests.autosave_support import USER, Pod, initialised_pod
 
 
 @pytest.fixture
 def pod(git_server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Pod:
-    pod = make_pod(git_server, tmp_path)
-    assert pod.init().returncode == 0
-    monkeypatch.setenv("ILUM_GIT_USERNAME", GIT_USER)
-    monkeypatch.setenv("ILUM_GIT_PASSWORD", GIT_PASSWORD)
-    return pod
+    return initialised_pod(git_server, tmp_path, monkeypatch)
 
 
 @pytest.fixture
